@@ -65,7 +65,7 @@ def report(
     if got is not None:
         lines.append(f"  got:       {fmt(got)}")
         if _is_number(expected) and _is_number(got):
-            lines.append(f"  error:     {fmt(abs(float(got) - float(expected)))}")
+            lines.append(f"  error:     {abs(float(got) - float(expected)):.3g}")
     if tol is not None:
         lines.append(f"  tolerance: {tol if isinstance(tol, str) else fmt(tol)}")
     if hint:
