@@ -42,7 +42,7 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def generate(dest: Path = RELEASE, names: list[str] | None = None, source: Path = SOURCE) -> list[Path]:
     """Regenerate ``dest/<assignment>/`` for each assignment; return the notebooks written."""
-    names = names or assignments(source)
+    names = assignments(source) if names is None else names
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         course = Path(tmp)
