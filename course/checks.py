@@ -90,3 +90,35 @@ def worst(got: np.ndarray, expected: np.ndarray) -> str:
     i = np.unravel_index(int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff))), diff.shape)
     return (f"largest difference at index {tuple(int(j) for j in i)}: "
             f"got {fmt(got[i])}, expected {fmt(expected[i])}")
+
+
+def diagnose(
+    got: Any,
+    known: Iterable[tuple[str, Any, str]],
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> list[str]:
+    """Hints for the known mistakes whose predicted result matches ``got``.
+
+    ``known`` lists ``(tag, predicted, text)``: the value a known mistake would
+    produce and what to say about it. Every entry whose ``predicted`` equals
+    ``got`` within ``|got - predicted| <= atol + rtol |predicted|`` (elementwise,
+    same shape) gives ``misconception(tag, text)``. Values that cannot be
+    compared (None, other shapes, nan) match nothing. A test cell passes the list
+    straight to :func:`report` as its ``hint``::
+
+        hint=diagnose(got, [("wrong-sign", -expected, "subtract f(x) from f(x + h)")])
+    """
+    hints = []
+    for tag, predicted, text in known:
+        try:
+            g = np.asarray(got, dtype=float)
+            p = np.asarray(predicted, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if g.shape != p.shape or g.size == 0:
+            continue
+        if np.all(np.abs(g - p) <= atol + rtol * np.abs(p)):
+            hints.append(misconception(tag, text))
+    return hints
