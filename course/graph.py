@@ -133,7 +133,7 @@ def _children(obj: Any) -> tuple[list[Any], bool]:
             return list(kids), ordered
     raise TypeError(
         f"cannot draw a graph of {type(obj).__name__}: it needs its inputs in one of "
-        f"the attributes {', '.join(CHILD_ATTRS)} (a tuple, list or set)")
+        f"the attributes {', '.join(CHILD_ATTRS[:-1])} or {CHILD_ATTRS[-1]} (a tuple, list or set)")
 
 
 def _op_label(obj: Any) -> str:
