@@ -61,7 +61,11 @@ def power(a: float, k: float) -> float:
         )
     if a == 0 and k < 0:
         raise ZeroDivisionError(f"0 ** {k!r}: zero to a negative power is infinite")
-    return float(a) ** float(k)
+    try:
+        return float(a) ** float(k)
+    except OverflowError:  # 10.0 ** 400: inf, as exp(1000) and 1e200 * 1e200 give
+        odd = float(k).is_integer() and float(k) % 2 == 1
+        return -math.inf if a < 0 and odd else math.inf
 
 
 def divide(a: float, b: float) -> float:
@@ -96,6 +100,20 @@ def exp(x: float) -> float:
         return math.inf
 
 
+def _powv_local(xs: tuple[float, ...], y: float) -> tuple[float, float]:
+    """Local derivatives of ``a ** b`` when the exponent is a variable too.
+
+    ``d/da = b a^(b-1)``; ``d/db = a^b log(a)`` for ``a > 0``, 0 for ``a == 0, b >= 0``
+    and nan for ``a < 0`` (``a ** b`` is not real for nearby non-integer ``b``),
+    as PyTorch does.
+    """
+    a, b = xs
+    da = b * power(a, b - 1) if b != 0 else 0.0
+    if a > 0:
+        return da, y * math.log(a)
+    return da, (0.0 if a == 0 and b >= 0 else math.nan)
+
+
 def _rules(*rules: Rule) -> dict[str, Rule]:
     return {r.name: r for r in rules}
 
@@ -107,12 +125,14 @@ RULES: dict[str, Rule] = _rules(
          "-", "d(a-b)/da = 1, d(a-b)/db = -1"),
     Rule("mul", 2, lambda a, b: a * b, lambda xs, y: (xs[1], xs[0]),
          "*", "d(a*b)/da = b, d(a*b)/db = a: a times node swaps its inputs"),
-    Rule("div", 2, divide, lambda xs, y: (1.0 / xs[1], -xs[0] / xs[1] ** 2),
+    Rule("div", 2, divide, lambda xs, y: (1.0 / xs[1], -xs[0] / xs[1] / xs[1]),
          "/", "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"),
     Rule("neg", 1, lambda a: -a, lambda xs, y: (-1.0,),
          "neg", "d(-a)/da = -1", aliases=("-1*",)),
     Rule("pow", 1, power, lambda xs, y, k: (k * power(xs[0], k - 1) if k != 0 else 0.0,),
          "**{k}", "d(a^k)/da = k a^(k-1)"),
+    Rule("powv", 2, power, _powv_local,
+         "**", "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a): the exponent is a variable too"),
     Rule("exp", 1, exp, lambda xs, y: (y,),
          "exp", "d exp(a)/da = exp(a)"),
     Rule("log", 1, log, lambda xs, y: (1.0 / xs[0],),
@@ -140,7 +160,7 @@ def rule_for(label: str) -> tuple[Rule, dict[str, float]]:
     """
     if label in RULES:
         return RULES[label], {}
-    if label.startswith("**"):
+    if label.startswith("**") and label != "**":  # "**" alone is powv
         return RULES["pow"], {"k": float(label[2:])}
     for r in RULES.values():
         if label == r.label or label in r.aliases or label.lower() == r.name:

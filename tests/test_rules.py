@@ -18,7 +18,7 @@ TORCH = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b, "neg": lambda a: -a, "exp": torch.exp, "log": torch.log,
     "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "sin": torch.sin,
-    "cos": torch.cos,
+    "cos": torch.cos, "powv": lambda a, b: a ** b,
 }
 POW_EXPONENTS = [2.0, 3.0, -1.0, 0.5, -2.5, 0.0, 1.0]
 
@@ -30,7 +30,7 @@ def points(name: str, rng: np.random.Generator, n: int = 20) -> list[tuple[float
         xs = tuple(float(v) for v in rng.uniform(-3, 3, size=arity))
         if name == "div" and abs(xs[1]) < 0.2:
             continue
-        if name == "log" or name == "pow":
+        if name == "log" or name == "pow" or name == "powv":
             xs = tuple(abs(v) + 0.1 for v in xs)
         if name == "relu" and abs(xs[0]) < 1e-3:  # away from the kink
             continue
@@ -108,6 +108,7 @@ def test_relu_derivative_at_zero_is_zero_as_in_torch():
     ("*", "mul", {}), ("+", "add", {}), ("mul", "mul", {}), ("ReLU", "relu", {}),
     ("relu", "relu", {}), ("**2", "pow", {"k": 2.0}), ("**-1", "pow", {"k": -1.0}),
     ("**0.5", "pow", {"k": 0.5}), ("tanh", "tanh", {}), ("/", "div", {}), ("-", "sub", {}),
+    ("**", "powv", {}),
 ])
 def test_rule_for_reads_the_labels_engines_write(label, name, params):
     rule, got = rule_for(label)
