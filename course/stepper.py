@@ -52,7 +52,7 @@ def panel_html(lines: list[str]) -> str:
     lines = [(ln if len(ln) <= PANEL_WIDTH else ln[:PANEL_WIDTH - 1] + "\u2026") for ln in lines]
     lines = (lines + [""] * PANEL_LINES)[:PANEL_LINES]
     body = html.escape("\n".join(lines))
-    return (f'<pre class="ag-panel" style="width:{PANEL_WIDTH + 2}ch;height:{PANEL_LINES * 1.35 + 1}em;'
+    return (f'<pre class="ag-panel" style="width:{PANEL_WIDTH + 2}ch;height:{PANEL_LINES * 1.35 + 1:.2f}em;'
             f'margin:4px 0;padding:6px 8px;box-sizing:content-box;overflow:hidden;'
             f'font-size:12.5px;line-height:1.35em;background:#f7f7f9;border:1px solid #ddd;'
             f'border-radius:4px;white-space:pre">{body}</pre>')
@@ -121,6 +121,11 @@ class BaseStepper(widgets.VBox):
         self.play.value = 0
         self.slider.observe(self._on_slider, "value")
         self._show(0)
+
+    def __repr__(self) -> str:  # what a notebook reopened without its kernel shows
+        out = self.graph.names[self.graph.output]
+        return (f"{type(self).__name__} of {out} ({len(self.graph.nodes)} nodes): "
+                "run the cell to step through the graph")
 
     # --- state and navigation ----------------------------------------------------
     @property
