@@ -293,6 +293,20 @@ def test_drawing_with_values_and_grads_labels_every_box(ns):
     assert "grad 6.0000" in src and "grad -4.0000" in src
 
 
+def test_hand_written_graphs_reject_unknown_operations_wrong_arity_and_redefinitions():
+    from course.diagrams import Step, draw, inputs_of
+
+    with pytest.raises(KeyError, match="unknown operation"):
+        Step("v", "sqrt", ("x",))
+    with pytest.raises(ValueError, match="takes 2 input"):
+        Step("v", "mul", ("x",))
+    with pytest.raises(ValueError, match="one local derivative per input"):
+        Step("v", "mul", ("x", "y"), local=("y",))
+    with pytest.raises(ValueError, match="defined more than once"):
+        draw([Step("v", "exp", ("x",)), Step("v", "sin", ("x",))])
+    assert inputs_of([Step("v", "mul", ("x", "y")), Step("w", "add", ("v", "x"))]) == ["x", "y"]
+
+
 # ---------------------------------------------------------------- planted misconceptions
 
 
