@@ -1,0 +1,319 @@
+"""Run one student's kernel in a sandbox: its own scratch folder, limits, no network.
+
+The worker starts the kernel through this module (``python -m autograder.isolate
+... -- python -m ipykernel_launcher -f CONN``). Two stages:
+
+1. *Host stage* (still the instructor's process): resource limits
+   (``RLIMIT_AS`` about 1 GiB, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, no core
+   dumps); when run as root, drop to an unprivileged uid of its own (so that
+   ``RLIMIT_NPROC`` counts only this kernel's processes: the kernel never
+   enforces it for root); then ``unshare -r -m -n -p --fork --kill-child``:
+   new user, mount, network (no interface up: no network at all) and pid
+   namespaces (the student's processes die with the kernel, and ``/proc``
+   shows no other process).
+2. *Namespace stage*: a tmpfs over every folder that may hold something the
+   student must not see (the course root with ``source/``, ``submitted/`` and
+   the gradebook, the batch's scratch root with the other submissions, ``/tmp``,
+   ``$HOME``, ...); then bind back, read-only, the Python environment and the
+   ``course`` package, and read-write only this submission's scratch folder.
+   A nested user+mount namespace (``unshare -Urm``) locks these mounts, so
+   student code cannot unmount the tmpfs to look underneath.
+
+Where a mechanism is missing (no ``unshare``, user namespaces disabled), the
+kernel still runs with the resource limits, and :func:`probe` says which
+mechanisms are active: the grading report prints that, it never pretends.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+
+
+@dataclass
+class Limits:
+    """Per-kernel limits (the trusted external graders use 1 GiB and ~1000 processes)."""
+
+    memory: int = 1 << 30  #: bytes of address space (RLIMIT_AS)
+    nproc: int = 256  #: processes and threads (RLIMIT_NPROC)
+    fsize: int = 64 << 20  #: largest file the student may write (RLIMIT_FSIZE)
+    cell_timeout: int = 60  #: seconds per cell (then interrupt)
+    timeout: int = 300  #: seconds per submission, kernel start included (then kill)
+    output_bytes: int = 2 << 20  #: output kept per cell; the rest is dropped and flagged
+
+
+@dataclass
+class Sandbox:
+    """How kernels are isolated on this machine (filled in by :func:`probe`)."""
+
+    namespaces: bool = False  #: unshare works: fs hiding, no network, pid namespace
+    uid: int | None = None  #: host uid kernels run as (root only), else None
+    mechanisms: dict[str, str] = field(default_factory=dict)  #: name -> "active" or why not
+
+    def summary(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.mechanisms.items())
+
+
+def hidden_paths(course_root: Path, scratch_root: Path) -> list[str]:
+    """Folders covered by an empty tmpfs inside the sandbox."""
+    cands = [course_root, scratch_root, Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"),
+             Path("/dev/shm"), Path.home(), ROOT, Path("/root"), Path("/home")]
+    out: list[str] = []
+    for p in cands:
+        p = Path(os.path.realpath(p))
+        if p != Path("/") and p.is_dir() and str(p) not in out:
+            out.append(str(p))
+    return sorted(out, key=len)
+
+
+def readonly_paths() -> list[str]:
+    """What the course provides to every kernel: the Python environment and ``course``."""
+    import course
+    paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(course.__file__))]
+    out: list[str] = []
+    for p in map(os.path.realpath, paths):
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def kernel_argv(scratch: Path, kernel_cmd: list[str], limits: Limits, sandbox: Sandbox,
+                hide: list[str]) -> list[str]:
+    """The command line that starts ``kernel_cmd`` inside the sandbox of ``scratch``."""
+    spec = {"scratch": str(scratch), "hide": hide, "ro": readonly_paths(), "limits": asdict(limits),
+            "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT)}
+    return [sys.executable, "-m", "autograder.isolate", json.dumps(spec), "--", *kernel_cmd]
+
+
+def prepare_scratch(scratch: Path, sandbox: Sandbox) -> None:
+    """Hand the scratch folder to the sandbox's uid (the only place it may write)."""
+    if sandbox.uid is None:
+        return
+    for dirpath, dirnames, filenames in os.walk(scratch):
+        os.chown(dirpath, sandbox.uid, sandbox.uid)
+        for f in filenames:
+            os.chown(os.path.join(dirpath, f), sandbox.uid, sandbox.uid)
+
+
+def _process_count(uid: int) -> int:
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = os.stat(f"/proc/{d}/task")
+                if st.st_uid == uid:
+                    n += len(os.listdir(f"/proc/{d}/task"))
+            except OSError:
+                pass
+    return n
+
+
+def _set_limits(limits: dict, counted_uid: int | None) -> None:
+    """Apply the limits; ``counted_uid``: a uid of the kernel's own (else RLIMIT_NPROC leaves room
+    for the instructor's processes, which it counts too)."""
+    mem, nproc = limits["memory"], limits["nproc"]
+    if counted_uid is None:
+        nproc += _process_count(os.getuid())
+    for res, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_NPROC, nproc),
+                     (resource.RLIMIT_FSIZE, limits["fsize"]), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(res, (val, val))
+
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
+MS_PRIVATE, MS_NOEXEC = 1 << 18, 8
+PR_SET_PDEATHSIG = 1
+INNER_UID = 1000  #: the kernel's uid inside its user namespace (``spec["uid"]`` outside)
+
+
+def _die_with_parent(libc) -> None:
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _exit_like(status: int) -> None:
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
+
+
+def _host_stage(spec: dict, cmd: list[str]) -> None:
+    """Limits only (no namespaces), or fork a child into new namespaces and write its uid map."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel, not the wrapper
+    if not spec["namespaces"]:
+        _set_limits(spec["limits"], None)
+        os.chdir(os.path.join(spec["scratch"], "work"))
+        os.execvpe(cmd[0], cmd, _kernel_env(spec))
+    libc = ctypes.CDLL(None, use_errno=True)
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 127
+        try:
+            _die_with_parent(libc)
+            if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) != 0:
+                raise OSError(ctypes.get_errno(), "unshare: " + os.strerror(ctypes.get_errno()))
+            os.write(ready_w, b"1")
+            if os.read(go_r, 1) != b"1":
+                raise RuntimeError("the uid map could not be written")
+            os.setgid(0)
+            os.setuid(0)
+            init = os.fork()  # pid 1 of the new pid namespace
+            if init == 0:
+                _die_with_parent(libc)
+                _ns_stage(spec, cmd, libc)
+            _exit_like(os.waitpid(init, 0)[1])
+        except BaseException as e:  # noqa: BLE001  (report; never fall back into the parent's code)
+            print(f"autograder.isolate: {e}", file=sys.stderr, flush=True)
+        os._exit(code)
+    os.close(ready_w)
+    ok = os.read(ready_r, 1) == b"1"
+    if ok:
+        if os.geteuid() == 0 and spec["uid"] is not None:
+            # in-namespace root is the instructor (to set up mounts); the kernel runs as INNER_UID
+            uid_map = f"0 0 1\n{INNER_UID} {spec['uid']} 1\n"
+            gid_map = f"0 0 1\n{INNER_UID} {spec['uid']} 1\n"
+        else:  # unprivileged: only our own ids can be mapped
+            uid_map, gid_map = f"0 {os.geteuid()} 1\n", f"0 {os.getegid()} 1\n"
+            with open(f"/proc/{pid}/setgroups", "w") as f:
+                f.write("deny")
+        with open(f"/proc/{pid}/uid_map", "w") as f:
+            f.write(uid_map)
+        with open(f"/proc/{pid}/gid_map", "w") as f:
+            f.write(gid_map)
+    os.write(go_w, b"1" if ok else b"0")
+    _exit_like(os.waitpid(pid, 0)[1])
+
+
+def _mount(libc, src: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    if libc.mount(enc(src), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {src} on {target}: {os.strerror(err)}")
+
+
+def _ns_stage(spec: dict, cmd: list[str], libc) -> None:
+    """Inside the namespaces, as pid 1: hide, bind back, limit, drop to INNER_UID, exec."""
+    scratch = spec["scratch"]
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, None)
+    _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    keep = [(p, True) for p in spec["ro"]] + [(scratch, False)]
+    fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p, _ in keep}  # reachable after hiding
+    for h in spec["hide"]:
+        os.makedirs(h, exist_ok=True)
+        _mount(libc, "tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
+    for p, ro in keep:
+        os.makedirs(p, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{fds[p]}", p, None, MS_BIND | MS_REC, None)
+        flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (MS_RDONLY if ro else 0)
+        _mount(libc, None, p, None, flags, None)
+        os.close(fds[p])
+    os.chdir(os.path.join(scratch, "work"))
+    with open("/proc/self/uid_map") as f:
+        mapped = any(line.split()[0] == str(INNER_UID) for line in f if line.strip())
+    _set_limits(spec["limits"], spec["uid"] if mapped else None)
+    if mapped:
+        os.setgroups([])
+        os.setgid(INNER_UID)
+        os.setuid(INNER_UID)  # drops every capability: the mounts above cannot be undone
+    os.execvpe(cmd[0], cmd, _kernel_env(spec))
+
+
+def _kernel_env(spec: dict) -> dict:
+    """A clean environment: nothing of the instructor's, single-threaded BLAS."""
+    work = os.path.join(spec["scratch"], "work")
+    env = {"PATH": os.pathsep.join([os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
+           "HOME": work, "IPYTHONDIR": os.path.join(spec["scratch"], "ipython"),
+           "MPLCONFIGDIR": os.path.join(spec["scratch"], "mpl"), "MPLBACKEND": "Agg",
+           "JUPYTER_RUNTIME_DIR": os.path.join(spec["scratch"], "conn"), "LANG": "C.UTF-8",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           "TMPDIR": work}
+    return env
+
+
+PROBE = r"""
+import json, os, socket, sys
+out = {}
+root = sys.argv[1]
+out["hidden"] = not os.path.exists(os.path.join(root, "autograder"))
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2); s.close(); out["network"] = False
+except OSError:
+    out["network"] = True
+try:
+    import course
+    open(os.path.join(os.path.dirname(course.__file__), ".probe"), "w"); out["readonly"] = False
+except OSError:
+    out["readonly"] = True
+import resource
+out["memory"] = resource.getrlimit(resource.RLIMIT_AS)[0]
+out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+out["pid"] = os.getpid()
+out["uid"] = os.getuid()
+print(json.dumps(out))
+"""
+
+
+def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 100_000) -> Sandbox:
+    """Start a sandboxed Python as a kernel would be, and record what actually holds."""
+    limits = limits or Limits()
+    uid = sandbox_uid if os.geteuid() == 0 else None
+    sb = Sandbox(namespaces=bool(shutil.which("unshare")), uid=uid)
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    tmp = Path(tempfile.mkdtemp(prefix="autograde-probe-"))
+    try:
+        (tmp / "s" / "work").mkdir(parents=True)
+        prepare_scratch(tmp, sb)
+        res = None
+        for ns in ([True, False] if sb.namespaces else [False]):
+            sb.namespaces = ns
+            argv = kernel_argv(tmp / "s", [sys.executable, "-c", PROBE, str(course_root), str(port)],
+                               limits, sb, hidden_paths(course_root, tmp))
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                  env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            if proc.returncode == 0:
+                res = json.loads(proc.stdout.strip().splitlines()[-1])
+                break
+            why = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+            sb.mechanisms["namespaces"] = f"UNAVAILABLE ({why[:120]})"
+        if res is None:
+            raise RuntimeError("cannot start a sandboxed Python at all")
+        m = sb.mechanisms
+        yes = lambda ok, why: "active" if ok else f"UNAVAILABLE ({why})"  # noqa: E731
+        m["memory limit"] = yes(res["memory"] == limits.memory, "RLIMIT_AS not set")
+        m["process limit"] = yes(res["nproc"] != resource.RLIM_INFINITY and (uid is not None or os.geteuid() != 0),
+                                 "RLIMIT_NPROC is not enforced for root")
+        m["unprivileged uid"] = yes(res["uid"] != 0 or uid is not None, "kernel runs as root")
+        m["course and other students hidden"] = yes(res["hidden"], "no private mount namespace")
+        m["no network"] = yes(res["network"], "no network namespace")
+        m["course package read-only"] = yes(res["readonly"], "no read-only bind mount")
+        m["private pid namespace"] = yes(res["pid"] == 1, "no pid namespace")
+        if sb.namespaces:
+            m["namespaces"] = "active"
+        return sb
+    finally:
+        srv.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str]) -> None:
+    _host_stage(json.loads(argv[0]), argv[argv.index("--") + 1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
