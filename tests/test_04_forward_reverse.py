@@ -128,6 +128,39 @@ def test_the_notebook_solutions_match_torch_and_central_differences(solved):
         np.testing.assert_allclose(want, central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
 
 
+def test_the_notebook_dual_solution_matches_torch_in_random_directions(solved):
+    """The hand-written Dual of the solution agrees with torch, so the values its tests expect do too."""
+    D = solved["Dual"]
+    ops = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+           lambda a, b: 2.0 - a / b, lambda a, b: 3.0 / a + b * 2.0, lambda a, b: -a ** 3 + b ** 0.5]
+    funcs = [("sin", torch.sin), ("cos", torch.cos), ("exp", torch.exp), ("log", torch.log), ("tanh", torch.tanh)]
+    rng = np.random.default_rng(SEED)
+    for _ in range(5):
+        a, b = rng.uniform(0.3, 2.5, size=2)
+        v = rng.normal(size=2)
+        for op in ops:
+            assert op(D(a, v[0]), D(b, v[1])).tangent == pytest.approx(torch_grad(op, [a, b]) @ v, rel=1e-12, abs=1e-14)
+        for name, tfn in funcs:
+            got = getattr(D(a, v[0]), name)().tangent
+            assert got == pytest.approx(torch_grad(tfn, [a])[0] * v[0], rel=1e-12, abs=1e-14)
+            assert got == pytest.approx(central_difference(getattr(dual, name), a) * v[0], rel=1e-7, abs=1e-9)
+
+
+def test_the_notebook_matrix_op_solutions_match_the_reference_vjps(solved):
+    rng = np.random.default_rng(SEED)
+    for m, n in [(3, 4), (2, 2), (1, 3)]:
+        W, x, g = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+        ours, ref = solved["MatVec"](), mo.MatVec()
+        ours.forward(W, x)
+        ref.forward(W, x)
+        for a, b in zip(ours.backward(g), ref.backward(g)):
+            np.testing.assert_allclose(a, b, rtol=1e-15, atol=0)
+        ours, ref = solved["Tanh"](), mo.Tanh()
+        ours.forward(x)
+        ref.forward(x)
+        np.testing.assert_allclose(ours.backward(x)[0], ref.backward(x)[0], rtol=1e-15, atol=0)
+
+
 def test_the_notebook_logistic_map_derivative_matches_torch_and_sympy(solved):
     logistic = solved["logistic"]
     for d in range(1, 9):
