@@ -103,7 +103,7 @@ class SlopeExplorer:
     """
 
     def __init__(self, f: Func, df: Func | None = None, *, x: float = 3.0, h: float = 1.0,
-                 x_min: float = -1.0, x_max: float = 3.0, x_range: tuple[float, float] = (-1.5, 4.5),
+                 x_min: float = -1.0, x_max: float = 4.0, x_range: tuple[float, float] = (-1.5, 4.5),
                  log10_h_min: float = -3.0, log10_h_max: float = 0.5, draw: bool = True) -> None:
         import ipywidgets as w
 
