@@ -14,7 +14,6 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"  wrote {nb.relative_to(release.ROOT)}", flush=True)
     if args.no_check:
         return 0
-    bad = 0
     for name in names:
         print(f"checking {name}: sources pass every test, releases fail every test ...", flush=True)
         problems = release.check(name)
@@ -25,6 +24,101 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _assignment_names(args: argparse.Namespace) -> list[str]:
+    from pathlib import Path
+    names = args.assignments or sorted(p.name for p in (Path(args.root) / "release").iterdir() if p.is_dir())
+    if not names:
+        raise SystemExit("no assignments: name one, or run ./run grade release first")
+    return names
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from . import collect
+    from .batch import Course
+    course = Course(args.root)
+    names = [p.name for p in course.release_notebooks(args.assignment)]
+    got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern)
+    for student, src in got.students.items():
+        print(f"  {student:<24} <- {src}")
+    for why in got.skipped:
+        print(f"  left out: {why}")
+    print(got.summary())
+    return 0
+
+
+def cmd_autograde(args: argparse.Namespace) -> int:
+    from . import batch, isolate
+    limits = isolate.Limits(memory=args.memory << 20, nproc=args.nproc, cell_timeout=args.cell_timeout,
+                            timeout=args.timeout)
+    for a in _assignment_names(args):
+        done, sandbox = batch.autograde(args.root, a, workers=args.workers, limits=limits,
+                                        students=args.student or None, progress=not args.quiet,
+                                        require_isolation=args.require_isolation)
+        counts: dict[str, int] = {}
+        for r in done:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        print(f"{a}: {len(done)} notebook(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+        print(f"isolation: {sandbox.summary()}")
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from . import report
+    for a in _assignment_names(args):
+        files = report.feedback(args.root, a)
+        print(f"{a}: feedback for {len(files)} notebook(s) in feedback/<student>/{a}/")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import report
+    out = report.export(args.root, _assignment_names(args), args.output)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+    for a in _assignment_names(args):
+        print(report.class_report(args.root, a))
+        print()
+    return 0
+
+
+def _grading_parsers(sub) -> None:
+    from . import release as _release
+    root = str(_release.ROOT)
+    p = sub.add_parser("collect", help="submissions from a folder or LMS zip into submitted/ (notebooks only)")
+    p.add_argument("assignment")
+    p.add_argument("source", help="a folder (one sub-folder per student) or a .zip export")
+    p.add_argument("--pattern", help="regex with a (?P<student>...) group, matched against each file's path")
+    p.set_defaults(func=cmd_collect)
+    p = sub.add_parser("autograde", help="grade submissions in parallel, each in its own sandbox")
+    p.add_argument("assignments", nargs="*", help="assignments (default: all in release/)")
+    p.add_argument("--workers", "-j", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds per submission (default 600)")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--memory", type=int, default=1024, help="MiB of address space per kernel (default 1024)")
+    p.add_argument("--nproc", type=int, default=256, help="processes and threads per kernel (default 256)")
+    p.add_argument("--require-isolation", action="store_true",
+                   help="refuse to grade if any isolation mechanism is unavailable")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=cmd_feedback)
+    p = sub.add_parser("export", help="CSV of grades with a status column")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--output", "-o", default="exports/grades.csv")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("report", help="class report: statuses, pass rates, misconceptions, isolation")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=cmd_report)
+    for name in ("collect", "autograde", "feedback", "export", "report"):
+        sub.choices[name].add_argument("--root", default=root, help="course folder (default: this checkout)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./run grade", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.add_argument("--no-check", action="store_true", help="only regenerate")
     p.set_defaults(func=cmd_release)
+    _grading_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

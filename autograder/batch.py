@@ -18,6 +18,8 @@ import os
 import shutil
 import sys
 import tempfile
+import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
@@ -103,6 +105,12 @@ def _missing(student: str, assignment: str, notebook: str, master: str, why: str
 
 def write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | None) -> None:
     """The single writer: autograded notebook, gradebook rows, status record."""
+    with warnings.catch_warnings():  # nbgrader 0.9 + SQLAlchemy 2 warn about its own autoflush
+        warnings.simplefilter("ignore")
+        _write_result(course, gb, res, timestamp)
+
+
+def _write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | None) -> None:
     student, assignment, notebook = res["student"], res["assignment"], res["notebook"]
     stem = Path(notebook).stem
     gb.update_or_create_student(student)
@@ -155,6 +163,10 @@ def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
     say(f"isolation: {sandbox.summary()}")
     if require_isolation and "UNAVAILABLE" in sandbox.summary():
         raise RuntimeError("an isolation mechanism is unavailable (see above); not grading")
+    info = course.root / "grading" / assignment / "_batch.json"
+    info.parent.mkdir(parents=True, exist_ok=True)
+    info.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "isolation": sandbox.mechanisms,
+                                "limits": asdict(limits), "workers": workers}, indent=1))
     scratch_root = Path(tempfile.mkdtemp(prefix="autograde-"))
     hide = isolate.hidden_paths(course.root, scratch_root)
     jobs, results = [], []
