@@ -65,9 +65,14 @@ def _as_float(x: object) -> float:
 class Value:
     """One scalar in a computational graph, with the gradient backward() gives it.
 
-    ``Value(data)`` makes a leaf. Numbers on either side of an operator are
+    ``Value(data, label="a")`` makes a leaf (``data`` becomes a Python float;
+    numpy scalars are welcome). Numbers on either side of an operator are
     wrapped into constant leaves, so ``2 - v``, ``v / 2``, ``2 ** v`` and
-    ``sum([v, w])`` all work and keep every input as a child.
+    ``sum([v, w])`` all work and keep every input as a child; a constant gets a
+    ``grad`` like any leaf, which nothing reads and nothing needs.
+
+    Equality is identity (``__eq__`` is not overridden), so values can be put
+    in sets and dicts; tools should still key on ``id()``.
     """
 
     __slots__ = ("data", "grad", "_prev", "_op", "_local", "label", "__weakref__")
@@ -99,7 +104,9 @@ class Value:
         return out
 
     def _backward(self) -> None:
-        """The chain rule at this node: every input gets ``d self/d input * self.grad``."""
+        """The chain rule at this node: every input gets ``d self/d input * self.grad``.
+
+        micrograd's ``v._backward()``; the local derivatives are the rule's."""
         prev, g = self._prev, self.grad
         if prev and self._local is None:
             raise RuntimeError(
@@ -180,12 +187,13 @@ class Value:
     def backward(self) -> None:
         """Fill ``.grad`` of every value this one depends on with ``d self / d value``.
 
-        Semantics (PyTorch's): the seed is *set*, ``self.grad = 1.0``; every
-        intermediate value (one with inputs) has its grad reset to 0 first,
-        so its grad is always this pass's derivative; leaves (values with no
-        inputs: parameters, inputs, constants) *accumulate*: calling
-        ``backward()`` twice, or on two outputs, adds the gradients, so call
-        ``zero_grad()`` (or set ``p.grad = 0``) between training steps.
+        Semantics: the seed is *set*, ``self.grad = 1.0`` (also when ``self``
+        is a leaf); every intermediate value (one with inputs) has its grad
+        reset to 0 first, so its grad is always this pass's derivative; leaves
+        (values with no inputs: parameters, inputs, constants) *accumulate*,
+        as in PyTorch: calling ``backward()`` twice, or on two outputs, adds
+        the gradients, so call ``zero_grad()`` (or set ``p.grad = 0``) between
+        training steps.
 
         No recursion: a chain 100,000 deep works.
         """
