@@ -14,6 +14,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"  wrote {nb.relative_to(release.ROOT)}", flush=True)
     if args.no_check:
         return 0
+    bad = 0
     for name in names:
         print(f"checking {name}: sources pass every test, releases fail every test ...", flush=True)
         problems = release.check(name)
