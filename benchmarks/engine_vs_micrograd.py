@@ -169,7 +169,8 @@ def main() -> None:
     depth_limits()
     if args.train:
         for gc_on in (True, False):
-            say(f"Training micrograd's demo with course.nn (cycle collector {'on' if gc_on else 'off'}):")
+            state = "on" if gc_on else "off"
+            say(f"Training micrograd's demo with course.nn (cycle collector {state}):")
             train(X, y, gc_on)
     say(f"RESULT ratio course/micrograd (best of {args.repeats}): {ratio:.3f} "
         f"(cycle collector off: {ratio_nogc:.3f}); below 1 means course.engine is faster")

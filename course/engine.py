@@ -47,12 +47,6 @@ __all__ = ["Value", "topological_order"]
 
 Operand = Union["Value", float, int]
 
-_ADD, _SUB, _MUL, _DIV = RULES["add"], RULES["sub"], RULES["mul"], RULES["div"]
-_NEG, _POW, _POWV = RULES["neg"], RULES["pow"], RULES["powv"]
-_EXP, _LOG, _TANH, _SIGMOID = RULES["exp"], RULES["log"], RULES["tanh"], RULES["sigmoid"]
-_RELU, _SIN, _COS = RULES["relu"], RULES["sin"], RULES["cos"]
-
-
 def _as_float(x: object) -> float:
     """A real number as a Python float; anything else is a clear TypeError."""
     if isinstance(x, numbers.Real):  # int, float, bool, numpy integers and floats, Fraction
@@ -60,6 +54,11 @@ def _as_float(x: object) -> float:
     if isinstance(x, Value):
         raise TypeError("Value(...) takes a number, not a Value: use the Value itself")
     raise TypeError(f"a Value holds a real number, not {type(x).__name__} {x!r}")
+
+
+def _wrap(x: Operand) -> Value:
+    """A Value as is; a number as a constant leaf."""
+    return x if isinstance(x, Value) else Value(x)
 
 
 class Value:
@@ -124,64 +123,65 @@ class Value:
 
     # ---- arithmetic: a Value or a number on either side ---------------------
     def __add__(self, other: Operand) -> Value:
-        return Value._binary(_ADD, self, other if isinstance(other, Value) else Value(other))
+        return Value._binary(RULES["add"], self, _wrap(other))
 
     def __radd__(self, other: Operand) -> Value:  # other + self, e.g. sum() starting at 0
-        return Value._binary(_ADD, Value(other), self)
+        return Value._binary(RULES["add"], Value(other), self)
 
     def __sub__(self, other: Operand) -> Value:
-        return Value._binary(_SUB, self, other if isinstance(other, Value) else Value(other))
+        return Value._binary(RULES["sub"], self, _wrap(other))
 
     def __rsub__(self, other: Operand) -> Value:  # other - self
-        return Value._binary(_SUB, Value(other), self)
+        return Value._binary(RULES["sub"], Value(other), self)
 
     def __mul__(self, other: Operand) -> Value:
-        return Value._binary(_MUL, self, other if isinstance(other, Value) else Value(other))
+        return Value._binary(RULES["mul"], self, _wrap(other))
 
     def __rmul__(self, other: Operand) -> Value:  # other * self
-        return Value._binary(_MUL, Value(other), self)
+        return Value._binary(RULES["mul"], Value(other), self)
 
     def __truediv__(self, other: Operand) -> Value:
-        return Value._binary(_DIV, self, other if isinstance(other, Value) else Value(other))
+        return Value._binary(RULES["div"], self, _wrap(other))
 
     def __rtruediv__(self, other: Operand) -> Value:  # other / self
-        return Value._binary(_DIV, Value(other), self)
+        return Value._binary(RULES["div"], Value(other), self)
 
     def __neg__(self) -> Value:
-        return Value._unary(_NEG, self)
+        return Value._unary(RULES["neg"], self)
 
     def __pow__(self, k: Operand) -> Value:
         """``self ** k``: a number k is a constant exponent (rule ``pow``, label ``**k``);
         a Value k is differentiated too (rule ``powv``: ``d/dk a**k = a**k log a``)."""
         if isinstance(k, Value):
-            return Value._binary(_POWV, self, k)
+            return Value._binary(RULES["powv"], self, k)
         k = _as_float(k)  # np.int64(2) -> 2.0, so gradients stay Python floats
-        return Value._unary(_POW, self, _POW.node_label(k=k), k=k)
+        rule = RULES["pow"]
+        return Value._unary(rule, self, rule.node_label(k=k), k=k)
 
     def __rpow__(self, base: Operand) -> Value:  # base ** self, e.g. 2 ** v
-        return Value._binary(_POWV, Value(base), self)
+        return Value._binary(RULES["powv"], Value(base), self)
 
     # ---- functions ----------------------------------------------------------
     def relu(self) -> Value:
-        return Value._unary(_RELU, self)
+        return Value._unary(RULES["relu"], self)
 
     def tanh(self) -> Value:
-        return Value._unary(_TANH, self)
+        return Value._unary(RULES["tanh"], self)
 
     def exp(self) -> Value:
-        return Value._unary(_EXP, self)
+        return Value._unary(RULES["exp"], self)
 
     def log(self) -> Value:
-        return Value._unary(_LOG, self)
+        return Value._unary(RULES["log"], self)
 
     def sigmoid(self) -> Value:
-        return Value._unary(_SIGMOID, self)
+        return Value._unary(RULES["sigmoid"], self)
 
     def sin(self) -> Value:
-        return Value._unary(_SIN, self)
+        return Value._unary(RULES["sin"], self)
 
     def cos(self) -> Value:
-        return Value._unary(_COS, self)
+        return Value._unary(RULES["cos"], self)
 
     # ---- backpropagation ----------------------------------------------------
     def backward(self) -> None:

@@ -19,7 +19,7 @@ import torch
 
 from course import numeric
 from course.engine import Value, topological_order
-from course.rules import RULES, rule_for
+from course.rules import RULES, Rule
 
 # ---------------------------------------------------------------- helpers --
 
@@ -107,6 +107,22 @@ def test_every_operation_matches_torch_float64_and_central_differences(name, k):
         assert np.allclose(grads, slopes, rtol=1e-7, atol=1e-8), (name, xs, grads, slopes)
 
 
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_value_and_local_derivatives_come_from_the_rule_table(name, monkeypatch):
+    real = RULES[name]
+    fake = Rule(name, real.arity, lambda *xs, **params: 42.0,
+                lambda xs, y, **params: tuple(7.0 + i for i in range(len(xs))),
+                real.label, real.derivative)
+    monkeypatch.setitem(RULES, name, fake)
+    a, b = Value(0.5), Value(1.5)
+    out = (a ** 2 if name == "pow" else
+           ENGINE_OPS[name](a, b) if real.arity == 2 else ENGINE_OPS[name](a))
+    out.backward()
+    assert out.data == 42.0, "the forward value must be the rule's"
+    assert (a.grad, b.grad) == ((7.0, 8.0) if real.arity == 2 else (7.0, 0.0)), \
+        "the local derivatives must be the rule's"
+
+
 def test_each_node_is_labelled_with_its_rules_label_and_maps_back_to_the_rule():
     a, b = Value(1.5), Value(0.5)
     for name, f in ENGINE_OPS.items():
@@ -143,7 +159,8 @@ def random_program(rng: random.Random, n_inputs: int = 3, n_ops: int = 14):
         elif kind == "un":
             name = rng.choice(["neg", "exp", "log", "tanh", "sigmoid", "relu", "sin", "cos"])
             step = ("un", name, i)
-            ok = in_domain(name, (a,)) and (name != "relu" or abs(a) > 0.05) and (name != "exp" or a < 3)
+            ok = (in_domain(name, (a,)) and (name != "relu" or abs(a) > 0.05)
+                  and (name != "exp" or a < 3))
         elif kind == "pow":
             k = rng.choice([2, 3, -1, 0.5, -1.5, np.int64(2)])
             step = ("pow", k, i)
@@ -220,7 +237,8 @@ def test_random_expressions_use_every_operation_and_operand_form():
     seen = set()
     for seed in range(40):
         for step in random_program(random.Random(seed))[1]:
-            seen.add((step[0], step[1]) if step[0] != "pow" else ("pow", float(step[1]).is_integer()))
+            kind, what = step[0], step[1]
+            seen.add((kind, what) if kind != "pow" else ("pow", float(what).is_integer()))
     ops = {s[1] for s in seen if s[0] in ("bin", "un")}
     assert ops == set(ENGINE_OPS), set(ENGINE_OPS) - ops
     assert {("pow", True), ("pow", False)} <= seen
@@ -282,7 +300,7 @@ def test_topological_order_is_valid_and_complete():
         assert order[-1] is y and set(position) == reachable
         for v in order:
             for child in v.children:
-                assert position[id(child)] < position[id(v)], "a node comes before one of its inputs"
+                assert position[id(child)] < position[id(v)], "a node before one of its inputs"
 
 
 # -------------------------------------------------- pitfall: deep graphs (3) --
