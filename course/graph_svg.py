@@ -87,8 +87,8 @@ def choose_visible(graph: Graph, max_nodes: int) -> list[int]:
     return sorted(dist)
 
 
-def _cell(text: str, port: str = "") -> str:
-    return f'<td{port}>{html.escape(text, quote=False)}</td>'
+def _cell(text: str) -> str:
+    return f'<td align="left">{html.escape(text, quote=False)}</td>'
 
 
 def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout:
@@ -104,13 +104,11 @@ def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout
                            edge_attr={"arrowsize": "0.6"})
     for i in visible:
         node = graph.nodes[i]
-        cells = [_cell(node.name)]
-        if not node.is_leaf:
-            cells.append(_cell(node.op or "?"))
-        cells += [_cell(f"data {fmt(node.data)}"), _cell("W" * 2 + "0" * (width - 2))]
+        head = node.name if node.is_leaf else f"{node.name}  {node.op or '?'}"
+        rows = [_cell(head), _cell(f"data {fmt(node.data)}"), _cell("0" * width)]
         dot.node(f"n{i}", id=f"{uid}_n{i}",
-                 label=f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-                       f'<tr>{"".join(cells)}</tr></table>>')
+                 label='<<table border="0" cellborder="1" cellspacing="0" cellpadding="2">'
+                       + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>>")
     hidden = len(graph.nodes) - len(visible)
     if hidden:
         dot.node("more", id=f"{uid}_more", shape="box", style="dashed", fontcolor="#666666",
