@@ -242,7 +242,7 @@ def grade_submission(job: dict) -> dict:
         out.seconds = time.monotonic() - t0
         return out.to_dict()
     nb, flags = sanitize(student, master, given)
-    flags += scan(nb)
+    flags += scan(nb, given)
     run, nonces = _run_plan(nb)
     scratch = Path(job["scratch"])
     shutil.rmtree(scratch, ignore_errors=True)

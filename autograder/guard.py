@@ -51,6 +51,11 @@ def __autograder_install():
     _id, _getattr, _setattr, _list, _print, _dumps, _vars = id, getattr, setattr, list, print, json.dumps, vars
     _sorted, _isinstance, _str = sorted, isinstance, str
     module_names = {"np": numpy, "numpy": numpy, "math": math}
+    libraries = ("matplotlib", "matplotlib_inline", "ipykernel", "IPython.", "ipywidgets", "comm", "torch")
+
+    def trusted(cb):  # callbacks that plotting and widget libraries register on import
+        mod = _getattr(cb, "__module__", None) or _getattr(_getattr(cb, "__func__", None), "__module__", "") or ""
+        return _isinstance(mod, _str) and mod.startswith(libraries)
 
     def guard(nonce, names):
         fixed = []
@@ -68,9 +73,11 @@ def __autograder_install():
                 lst[:] = saved
                 fixed.append(f"IPython {k} changed")
         for k, saved in snap_events.items():
-            cur = ip.events.callbacks.get(k)
-            if cur is None or _list(cur) != saved:
-                ip.events.callbacks[k] = _list(saved)
+            cur = _list(ip.events.callbacks.get(k) or [])
+            extra = [cb for cb in cur if cb not in saved and not trusted(cb)]
+            gone = [cb for cb in saved if cb not in cur]
+            if extra or gone:
+                ip.events.callbacks[k] = [cb for cb in cur if cb not in extra] + gone
                 fixed.append(f"IPython event {k} hooked")
         for k, v in snap_sys.items():
             if _getattr(sys, k) is not v:
@@ -92,7 +99,7 @@ def __autograder_install():
             elif n in module_names and ns.get(n, module_names[n]) is not module_names[n]:
                 ns[n] = module_names[n]
                 fixed.append(f"{n!r} is not the real module")
-        _print("AUTOGRADER-GUARD", nonce, _dumps(_sorted(set(fixed))), flush=True)
+        _print("AUTOGRADER-GUARD " + nonce + " " + _dumps(_sorted(set(fixed))), flush=True)
 
     return guard
 
@@ -113,13 +120,13 @@ def guard_source(names: list[str]) -> tuple[str, str]:
 
 def read_guard(outputs: list, nonce: str) -> list[str] | None:
     """The repairs a guard reported, or None if its line is missing (the guard did not run as written)."""
-    for o in outputs:
-        if o.get("output_type") == "stream" and o.get("name") == "stdout":
-            for line in o.get("text", "").splitlines():
-                parts = line.split(" ", 2)
-                if len(parts) == 3 and parts[0] == MARK and parts[1] == nonce:
-                    try:
-                        return list(json.loads(parts[2]))
-                    except ValueError:
-                        return None
+    text = "".join(o.get("text", "") for o in outputs
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[0] == MARK and parts[1] == nonce:
+            try:
+                return list(json.loads(parts[2]))
+            except ValueError:
+                return None
     return None

@@ -1,27 +1,34 @@
 """Run one student's kernel in a sandbox: its own scratch folder, limits, no network.
 
-The worker starts the kernel through this module (``python -m autograder.isolate
-... -- python -m ipykernel_launcher -f CONN``). Two stages:
+The worker starts each kernel through this module (``python -m
+autograder.isolate SPEC -- python -m ipykernel_launcher -f CONN``):
 
-1. *Host stage* (still the instructor's process): resource limits
-   (``RLIMIT_AS`` about 1 GiB, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, no core
-   dumps); when run as root, drop to an unprivileged uid of its own (so that
-   ``RLIMIT_NPROC`` counts only this kernel's processes: the kernel never
-   enforces it for root); then ``unshare -r -m -n -p --fork --kill-child``:
-   new user, mount, network (no interface up: no network at all) and pid
-   namespaces (the student's processes die with the kernel, and ``/proc``
-   shows no other process).
-2. *Namespace stage*: a tmpfs over every folder that may hold something the
-   student must not see (the course root with ``source/``, ``submitted/`` and
-   the gradebook, the batch's scratch root with the other submissions, ``/tmp``,
-   ``$HOME``, ...); then bind back, read-only, the Python environment and the
-   ``course`` package, and read-write only this submission's scratch folder.
-   A nested user+mount namespace (``unshare -Urm``) locks these mounts, so
-   student code cannot unmount the tmpfs to look underneath.
+1. *Host stage* (still the instructor's process): fork a child into new
+   user, mount, network and pid namespaces and write its uid map. Inside,
+   uid 0 is the instructor (to set up mounts) and uid 1000 is a host uid of
+   the kernel's own (100000 + worker slot, when grading runs as root), so
+   that ``RLIMIT_NPROC`` counts only this kernel's processes (Linux never
+   enforces it for root) and file permissions protect the rest of the
+   machine. Without root, only the instructor's own uid can be mapped. The
+   new network namespace has no interface up: no network at all. In the pid
+   namespace the student's processes die with the kernel, and ``/proc``
+   shows no other process.
+2. *Namespace stage* (pid 1 of the new pid namespace): a tmpfs over every
+   folder that may hold something the student must not see (the course root
+   with ``source/``, ``submitted/`` and the gradebook; the batch's scratch
+   root with the other submissions; ``/tmp``, ``$HOME``, ...); bind back,
+   read-only, the Python environment and the ``course`` package, and
+   read-write only this submission's scratch folder; limits (``RLIMIT_DATA``
+   1 GiB of memory, ``RLIMIT_AS`` as a backstop, ``RLIMIT_NPROC``,
+   ``RLIMIT_FSIZE``, no core dumps); then drop to uid 1000, which clears
+   every capability: student code cannot unmount the tmpfs to look
+   underneath (a user namespace of its own gets copies of these mounts,
+   locked). Then exec the kernel with a clean environment.
 
-Where a mechanism is missing (no ``unshare``, user namespaces disabled), the
-kernel still runs with the resource limits, and :func:`probe` says which
-mechanisms are active: the grading report prints that, it never pretends.
+Where namespaces are unavailable (user namespaces disabled), the kernel still
+runs with the resource limits in its scratch folder, and :func:`probe` says
+which mechanisms are active: autograde prints that and the class report
+records it; it never pretends.
 """
 from __future__ import annotations
 
@@ -46,7 +53,11 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096,
 class Limits:
     """Per-kernel limits (the trusted external graders use 1 GiB and ~1000 processes)."""
 
-    memory: int = 1 << 30  #: bytes of address space (RLIMIT_AS)
+    memory: int = 1 << 30  #: bytes of memory the kernel may allocate (RLIMIT_DATA: heap and private maps)
+    #: address space on top of ``memory`` (RLIMIT_AS, a backstop): shared libraries and thread stacks
+    #: are mapped, not used; torch, numpy and the kernel's threads map ~2 GiB, so 1 GiB of RLIMIT_AS
+    #: alone would stop ``import torch``
+    address_space_extra: int = 3 << 30
     nproc: int = 256  #: processes and threads (RLIMIT_NPROC)
     fsize: int = 64 << 20  #: largest file the student may write (RLIMIT_FSIZE)
     cell_timeout: int = 60  #: seconds per cell (then interrupt)
@@ -126,7 +137,8 @@ def _set_limits(limits: dict, counted_uid: int | None) -> None:
     mem, nproc = limits["memory"], limits["nproc"]
     if counted_uid is None:
         nproc += _process_count(os.getuid())
-    for res, val in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_NPROC, nproc),
+    for res, val in ((resource.RLIMIT_DATA, mem), (resource.RLIMIT_AS, mem + limits["address_space_extra"]),
+                     (resource.RLIMIT_NPROC, nproc),
                      (resource.RLIMIT_FSIZE, limits["fsize"]), (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(res, (val, val))
 
@@ -257,7 +269,8 @@ try:
 except OSError:
     out["readonly"] = True
 import resource
-out["memory"] = resource.getrlimit(resource.RLIMIT_AS)[0]
+out["memory"] = resource.getrlimit(resource.RLIMIT_DATA)[0]
+out["as"] = resource.getrlimit(resource.RLIMIT_AS)[0]
 out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
 out["pid"] = os.getpid()
 out["uid"] = os.getuid()
@@ -269,7 +282,7 @@ def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 10
     """Start a sandboxed Python as a kernel would be, and record what actually holds."""
     limits = limits or Limits()
     uid = sandbox_uid if os.geteuid() == 0 else None
-    sb = Sandbox(namespaces=bool(shutil.which("unshare")), uid=uid)
+    sb = Sandbox(namespaces=True, uid=uid)
     import socket
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -280,7 +293,7 @@ def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 10
         (tmp / "s" / "work").mkdir(parents=True)
         prepare_scratch(tmp, sb)
         res = None
-        for ns in ([True, False] if sb.namespaces else [False]):
+        for ns in (True, False):
             sb.namespaces = ns
             argv = kernel_argv(tmp / "s", [sys.executable, "-c", PROBE, str(course_root), str(port)],
                                limits, sb, hidden_paths(course_root, tmp))
@@ -295,7 +308,8 @@ def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 10
             raise RuntimeError("cannot start a sandboxed Python at all")
         m = sb.mechanisms
         yes = lambda ok, why: "active" if ok else f"UNAVAILABLE ({why})"  # noqa: E731
-        m["memory limit"] = yes(res["memory"] == limits.memory, "RLIMIT_AS not set")
+        m["memory limit"] = yes(res["memory"] == limits.memory and res["as"] == limits.memory + limits.address_space_extra,
+                                "RLIMIT_DATA / RLIMIT_AS not set")
         m["process limit"] = yes(res["nproc"] != resource.RLIM_INFINITY and (uid is not None or os.geteuid() != 0),
                                  "RLIMIT_NPROC is not enforced for root")
         m["unprivileged uid"] = yes(res["uid"] != 0 or uid is not None, "kernel runs as root")

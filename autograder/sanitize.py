@@ -121,7 +121,8 @@ def sanitize(student: NotebookNode, master: NotebookNode,
 
 #: (pattern in the student's code, what it means); each hit withholds the score for review
 HOSTILE_PATTERNS = [
-    (r"\bget_ipython\b|\bInteractiveShell\b|\bIPython\b", "uses the IPython shell (hooks can rewrite later cells)"),
+    (r"\bget_ipython\b|\bInteractiveShell\b|\bIPython\.core\b|\bipykernel\b",
+     "uses the IPython shell (hooks can rewrite later cells)"),
     (r"input_transformers|ast_transformers|\bpre_run_cell\b|\bpost_run_cell\b|\bpre_execute\b|events\.register",
      "installs IPython hooks"),
     (r"\bbuiltins\b|__builtins__", "changes builtins"),
@@ -175,12 +176,14 @@ def _ast_hits(source: str) -> list[str]:
     return hits
 
 
-def scan(nb: NotebookNode) -> list[Flag]:
-    """Known attacks on the grader in the student's own code (locked cells are the master's)."""
+def scan(nb: NotebookNode, release: NotebookNode | None = None) -> list[Flag]:
+    """Known attacks on the grader in the student's own code: cells that are not locked (those are
+    the master's) and not exactly as released (the instructor's code is trusted)."""
     flags: list[Flag] = []
     seen: set[str] = set()
+    given = {c.source for c in release.cells if c.cell_type == "code"} if release is not None else set()
     for cell in nb.cells:
-        if cell.cell_type != "code" or nbgrader_meta(cell).get("locked"):
+        if cell.cell_type != "code" or nbgrader_meta(cell).get("locked") or cell.source in given:
             continue
         src = cell.source
         where = nbgrader_meta(cell).get("grade_id") or f"cell {nb.cells.index(cell)}"
