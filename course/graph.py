@@ -120,6 +120,13 @@ class Graph:
         return count
 
 
+class _Const:
+    """A plain number that a student's operation stored among its inputs."""
+
+    def __init__(self, x: float) -> None:
+        self.data, self.grad, self._prev, self._op, self.label = x, None, (), "", f"{x:g}"
+
+
 def _children(obj: Any) -> tuple[list[Any], bool]:
     """The inputs of ``obj`` and whether their order is meaningful (not a set)."""
     for attr in CHILD_ATTRS:
@@ -130,7 +137,7 @@ def _children(obj: Any) -> tuple[list[Any], bool]:
             if kids is None:
                 return [], True
             ordered = not isinstance(kids, (set, frozenset, dict))
-            return list(kids), ordered
+            return [_Const(float(c)) if isinstance(c, (int, float)) else c for c in kids], ordered
     raise TypeError(
         f"cannot draw a graph of {type(obj).__name__}: it needs its inputs in one of "
         f"the attributes {', '.join(CHILD_ATTRS[:-1])} or {CHILD_ATTRS[-1]} (a tuple, list or set)")

@@ -133,6 +133,9 @@ _POLY = re.compile(r'<polygon [^>]*points="([^"]+)"[^>]*/>')
 def decorate(graph: Graph, lay: Layout, slots: Sequence[Slot]) -> str:
     """The final SVG: groups reordered, pending texts, and the slots' overlays."""
     svg = lay.raw[lay.raw.index("<svg"):]
+    # smaller picture: no hover titles, the font once in CSS (static_css) not on every text
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    svg = re.sub(r' font-family="[^"]*" font-size="11.00"', "", svg)
     groups = {m.group(1): m.group(3) for m in _GROUP.finditer(svg)}
     head = svg[:svg.index("<!--", svg.index('class="graph"'))] if "<!--" in svg else svg
     head = head[:head.rindex(">") + 1] + "\n"
@@ -179,7 +182,8 @@ def static_css(uid: str) -> str:
             f"{u} .dp,{u} .pgv,{u} .ptv{{fill:#8a8a8a}}"
             f"{u} g.edge path{{stroke:{c['idle']}}}"
             f"{u} g.edge polygon{{fill:{c['idle']};stroke:{c['idle']}}}"
-            f"{u} svg{{max-width:none}}")
+            f"{u} svg{{max-width:none}}"
+            f"{u} text{{font-family:Helvetica,Arial,sans-serif;font-size:11px}}")
 
 
 @dataclass

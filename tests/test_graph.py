@@ -327,6 +327,15 @@ def test_a_value_that_does_not_match_its_operation_is_flagged():
     assert "check the forward computation of '*'" in g.nodes[g.output].note
 
 
+def test_a_plain_number_stored_among_the_inputs_is_drawn_as_a_constant():
+    a = Odd(3.0)
+    out = Odd(6.0, (a, 2), "*")  # a student's __mul__ that did not wrap the 2
+    g = trace(out)
+    const = g.nodes[g.nodes[g.output].inputs[1]]
+    assert const.is_leaf and const.data == 2.0 and const.name == "2"
+    assert g.grads[node_index(g, a)] == 2.0
+
+
 def test_an_object_without_inputs_gets_a_clear_error():
     class NoKids:
         data, grad = 1.0, 0.0
