@@ -18,6 +18,7 @@ CSS rules and the text of the panel, never a new picture.
 from __future__ import annotations
 
 import html
+import textwrap
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -45,6 +46,15 @@ def rule_text(node: Node) -> str:
         return f"no rule: {node.note}" if node.note else "no derivative rule for this operation"
     text = f"rule: {rules.RULES[node.rule].derivative}"
     return f"{text}  [{node.note}]" if node.note else text
+
+
+def wrapped(text: str, lines: int = 3) -> list[str]:
+    """``text`` over at most ``lines`` indented panel lines (the last one cut with an ellipsis)."""
+    out = textwrap.wrap(text, PANEL_WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:PANEL_WIDTH - 2] + " \u2026"
+    return out
 
 
 def panel_html(lines: list[str]) -> str:
@@ -284,7 +294,7 @@ class GraphStepper(BaseStepper):
             out = g.nodes[g.output].name
             leaves = self._visible_leaves()
             text = ", ".join(f"{g.names[i]}: {num(g.grads[i])}" for i in leaves)
-            res = [f"Done \u00b7 every gradient is complete: d{out}/d(leaf) =", "  " + text]
+            res = [f"Done \u00b7 every gradient is complete: d{out}/d(leaf) =", *wrapped(text)]
             engine = [(i, g.nodes[i].engine_grad) for i in leaves]
             if any(e not in (None, 0.0) for _, e in engine):
                 bad = [g.names[i] for i, e in engine

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from course.graph import Graph, TangentStep, forward_mode, node_index, trace
 from course.graph_svg import Frame, Slot, fmt
-from course.stepper import BaseStepper, local_name, num, rule_text
+from course.stepper import BaseStepper, local_name, num, rule_text, wrapped
 
 FORWARD = "forward mode (tangents)"
 REVERSE = "reverse mode (adjoints)"
@@ -133,5 +133,5 @@ class SweepStepper(BaseStepper):
         leaves = self._visible_leaves()
         return (Frame(known=len(lay.visible), slot="gv", revealed=revealed),
                 lambda: [f"Done \u00b7 one reverse sweep gave every adjoint d{out}/d(input):",
-                         "  " + ", ".join(f"{g.names[i]}: {num(g.grads[i])}" for i in leaves),
+                         *wrapped(", ".join(f"{g.names[i]}: {num(g.grads[i])}" for i in leaves)),
                          f"  (forward mode needed one sweep per input: {len(g.leaves)} sweeps)"])
