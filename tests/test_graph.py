@@ -267,6 +267,16 @@ def test_micrograd_set_children_keep_both_uses_of_a_reused_value():
     assert g.grads[node_index(g, a)] == pytest.approx(2 * 3.0 + -2.0)
 
 
+def test_micrograd_graphs_are_numbered_the_same_every_time_despite_set_order():
+    micrograd = pytest.importorskip("micrograd.engine")
+    shapes = set()
+    for _ in range(8):  # new objects, new ids, other set orders
+        a, b, c = micrograd.Value(1.0), micrograd.Value(2.0), micrograd.Value(3.0)
+        g = trace((a * b + b * c) * (c + a))
+        shapes.add(tuple((n.op, n.inputs, n.data) for n in g.nodes))
+    assert len(shapes) == 1
+
+
 class Student:
     """A student's class with other attribute names and a set of children."""
 
