@@ -156,14 +156,20 @@ def _execute(nb: NotebookNode, scratch: Path, job: dict) -> tuple[GradingClient,
                                    stdout=subprocess.DEVNULL, stderr=log)
 
     loop = asyncio.new_event_loop()
+    task = loop.create_task(go())
+    expired = []
+
+    def expire() -> None:  # nbclient reads a cancellation as a dead kernel: remember why
+        expired.append(True)
+        task.cancel()
+
+    loop.call_later(limits.timeout, expire)
     try:
-        loop.run_until_complete(asyncio.wait_for(go(), timeout=limits.timeout))
-    except asyncio.TimeoutError:
-        stop = "timeout"
-    except DeadKernelError:
-        stop = "dead"
+        loop.run_until_complete(task)
+    except (asyncio.CancelledError, DeadKernelError):
+        stop = "timeout" if expired else "dead"
     except Exception as e:  # noqa: BLE001  (a kernel that would not start, a broken channel)
-        stop = f"error: {type(e).__name__}: {e}"[:300]
+        stop = "timeout" if expired else f"error: {type(e).__name__}: {e}"[:300]
     finally:
         try:
             if km.has_kernel:

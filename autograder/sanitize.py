@@ -138,6 +138,7 @@ PROTECTED = {"np", "numpy", "math", "testing", "checks", "course", "numeric", "r
 NOTE_PATTERNS = [
     (r"\bsys\.exit\b|\bexit\(\)|\bquit\(\)|raise\s+SystemExit", "calls sys.exit"),
     (r"\bos\._exit\b|\bos\.kill\b|\bsignal\.", "kills or signals the kernel"),
+    (r"\bos\.fork\b|\bsubprocess\b|\bmultiprocessing\b|\bos\.system\b|\bos\.spawn", "starts processes"),
     (r"\bexec\s*\(|\beval\s*\(|\bcompile\s*\(", "runs generated code"),
     (r"\bsocket\b|\burllib\b|\brequests\b|\bhttp\.client\b", "tries the network"),
 ]
