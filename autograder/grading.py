@@ -207,15 +207,12 @@ def ignore_pattern() -> re.Pattern | None:
 
 def score_cell(cell: NotebookNode) -> tuple[float, str, str]:
     """(score, error name, message) of an executed test cell: all or nothing, like nbgrader minus
-    partial credit from a printed value; stderr that the IgnorePattern matches is dropped."""
+    partial credit from a printed value; stderr output that the IgnorePattern matches is dropped."""
     pat = ignore_pattern()
     kept = []
     for o in cell.get("outputs", []):
-        if o.output_type == "stream" and o.name == "stderr" and pat is not None:
-            lines = [ln for ln in o.text.splitlines(True) if not pat.search(ln)]
-            if not "".join(lines).strip():
-                continue
-            o.text = "".join(lines)
+        if o.output_type == "stream" and o.name == "stderr" and pat is not None and pat.search(o.text):
+            continue  # as nbgrader's IgnorePattern: the whole stderr output goes
         kept.append(o)
     cell.outputs = kept
     points = float(nbgrader_meta(cell).get("points", 0))

@@ -1,0 +1,217 @@
+"""The grading pipeline's parts that need no kernel: fast.
+
+collect (folder trees, LMS zips, what is left out), the rebuild of a
+submission on the master notebook, the static scan (hits on attacks, none on
+the course's own solutions), scoring a test cell, stripping hidden tests from
+feedback, and the sandbox probe.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+sys.path.insert(0, str(Path(__file__).parent / "grading"))
+import fixture_course as fc  # noqa: E402
+
+from autograder import collect, grading, isolate, report  # noqa: E402
+from autograder.sanitize import HOSTILE, NOTE, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return fc.cached_course(tmp_path_factory.mktemp("units"))
+
+
+def _release(course):
+    return nbformat.read(course / "release" / "ps1" / "ps1.ipynb", as_version=4)
+
+
+def _master(course):
+    src = nbformat.read(course / "source" / "ps1" / "ps1.ipynb", as_version=4)
+    return master_notebook(_release(course), src)
+
+
+# ------------------------------------------------------------------ collect
+def test_collect_from_folders_keeps_only_notebooks_under_the_release_name(tmp_path):
+    src = tmp_path / "inbox"
+    (src / "Alice" / "work").mkdir(parents=True)
+    (src / "Alice" / "work" / "my_ps1.ipynb").write_text("{}")
+    (src / "Alice" / "numpy.py").write_text("raise SystemExit")
+    (src / "Alice" / "course.py").write_text("x = 1")
+    (src / "bob" / ".ipynb_checkpoints").mkdir(parents=True)
+    (src / "bob" / "ps1.ipynb").write_text('{"b": 1}')
+    (src / "bob" / ".ipynb_checkpoints" / "ps1-checkpoint.ipynb").write_text("old")
+    before = sorted((p.relative_to(src), p.read_bytes()) for p in src.rglob("*") if p.is_file())
+    got = collect.collect(src, tmp_path / "course", "ps1", ["ps1.ipynb"])
+    assert sorted(got.students) == ["alice", "bob"]
+    files = sorted(p.relative_to(tmp_path / "course").as_posix() for p in (tmp_path / "course").rglob("*") if p.is_file())
+    assert files == ["submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
+                     "submitted/bob/ps1/ps1.ipynb", "submitted/bob/ps1/timestamp.txt"]
+    assert (tmp_path / "course/submitted/bob/ps1/ps1.ipynb").read_text() == '{"b": 1}'
+    assert any("numpy.py: not a notebook" in s for s in got.skipped)
+    assert any("course.py: not a notebook" in s for s in got.skipped)
+    assert before == sorted((p.relative_to(src), p.read_bytes()) for p in src.rglob("*") if p.is_file())
+
+
+def test_collect_from_a_canvas_zip_names_students_and_skips_unsafe_entries(tmp_path):
+    z = tmp_path / "export.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("smithalice_1234_5678_ps1.ipynb", '{"a": 1}')
+        zf.writestr("jonesbob_LATE_1235_5679_ps1-2.ipynb", '{"b": 2}')
+        zf.writestr("jonesbob_1235_5680_numpy.py", "import os")
+        zf.writestr("../escape.ipynb", "{}")
+        zf.writestr("/abs/evil.ipynb", "{}")
+        zf.writestr("__MACOSX/._smithalice_1234_5678_ps1.ipynb", "junk")
+    got = collect.collect(z, tmp_path / "course", "ps1", ["ps1.ipynb"])
+    assert sorted(got.students) == ["jonesbob", "smithalice"]
+    assert (tmp_path / "course/submitted/jonesbob/ps1/ps1.ipynb").read_text() == '{"b": 2}'
+    assert not (tmp_path / "escape.ipynb").exists() and not list((tmp_path / "course").rglob("*.py"))
+    text = "\n".join(got.skipped)
+    assert "unsafe path" in text and "numpy.py" in text and "__MACOSX" in text
+
+
+def test_collect_from_a_moodle_zip_with_a_wrapper_folder(tmp_path):
+    z = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("PS1-submissions/Alice Smith_101_assignsubmission_file_/ps1.ipynb", "{}")
+        zf.writestr("PS1-submissions/Bob Jones_102_assignsubmission_file_/ps1 (1).ipynb", "{}")
+    got = collect.collect(z, tmp_path / "course", "ps1", ["ps1.ipynb"])
+    assert sorted(got.students) == ["alice_smith_101", "bob_jones_102"]
+
+
+def test_collect_keeps_the_newest_of_several_notebooks(tmp_path):
+    z = tmp_path / "two.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("ann/ps1.ipynb", (2026, 1, 1, 10, 0, 0)), '{"old": 1}')
+        zf.writestr(zipfile.ZipInfo("ann/ps1 copy.ipynb", (2026, 1, 2, 10, 0, 0)), '{"new": 1}')
+    got = collect.collect(z, tmp_path / "c", "ps1", ["ps1.ipynb"])
+    assert (tmp_path / "c/submitted/ann/ps1/ps1.ipynb").read_text() == '{"old": 1}'  # exact name wins
+    assert got.students == {"ann": "ann/ps1.ipynb"}
+
+
+# ------------------------------------------------------------------ sanitize and scan
+def test_untouched_submission_rebuilds_with_no_flags_and_hidden_tests_restored(course):
+    nb = fc.student_notebook(course / "release", {"square": fc.SQUARE})
+    out, flags = sanitize(nb, _master(course), _release(course))
+    assert flags == []
+    hidden = next(c for c in out.cells if c.metadata["nbgrader"].get("grade_id") == "test_square_hidden")
+    assert fc.HIDDEN_TOKEN in hidden.source
+
+
+def test_every_structural_change_is_restored_and_flagged(course):
+    def edit(nb):
+        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+        cells["test_square_value"].source = "pass"
+        cells["test_slope_value"].metadata["nbgrader"]["points"] = 100
+        nb.cells.remove(cells["test_slope_array"])
+        cells["intro"].metadata["nbgrader"]["grade_id"] = "made_up"
+    nb = fc.student_notebook(course / "release", {"square": fc.SQUARE}, edit)
+    out, flags = sanitize(nb, _master(course), _release(course))
+    text = " | ".join(str(f) for f in flags)
+    assert {f.kind for f in flags} == {STRUCTURE}
+    for expected in ("locked cell test_square_value edited", "cell metadata of test_slope_value changed",
+                     "test_slope_array deleted", "unknown grade id made_up", "intro deleted"):
+        assert expected in text
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in out.cells]
+    assert ids.count("test_slope_array") == 1 and ids.index("test_slope_array") == ids.index("test_slope_value") + 1
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points") for c in out.cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    assert points == fc.POINTS
+
+
+@pytest.mark.parametrize("code, why", [
+    ("import numpy as np\nnp.testing.assert_allclose = print", "replaces a helper"),
+    ("import math\nmath.isclose = lambda *a, **k: True", "replaces a helper"),
+    ("import builtins\nbuiltins.float = lambda x: 1.0", "changes builtins"),
+    ("get_ipython().events.register('pre_run_cell', print)", "installs IPython hooks"),
+    ("import sys\nsys.modules['numpy'] = None", "reaches into loaded modules"),
+    ("class A:\n    def __eq__(self, o):\n        return True", "compares equal to anything"),
+    ("import numpy as np\nclass B(np.ndarray):\n    pass", "subclasses ndarray"),
+    ("import sys\nf = sys._getframe(1)", "inspects or rewires the interpreter"),
+    ("import ctypes", "uses ctypes"),
+])
+def test_scan_flags_known_attacks_as_hostile(code, why):
+    nb = nbformat.v4.new_notebook(cells=[new_code_cell(code)])
+    flags = scan(nb)
+    assert any(f.kind == HOSTILE and why in f.text for f in flags), flags
+
+
+def test_scan_notes_exits_and_network_without_withholding():
+    nb = nbformat.v4.new_notebook(cells=[new_code_cell("import sys, socket\nsys.exit(1)")])
+    assert {f.kind for f in scan(nb)} == {NOTE}
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("source/*/*.ipynb")), ids=lambda p: p.parent.name)
+def test_scan_finds_nothing_in_the_course_solutions(path):
+    nb = nbformat.read(path, as_version=4)
+    release = ROOT / "release" / path.parent.name / path.name
+    rel = nbformat.read(release, as_version=4) if release.exists() else None
+    assert [f for f in scan(nb, rel) if f.kind == HOSTILE] == []
+
+
+# ------------------------------------------------------------------ scoring and feedback
+def _test_cell(outputs, points=2):
+    c = new_code_cell("assert True", metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                            "grade_id": "t", "points": points}})
+    c.outputs = outputs
+    return c
+
+
+def test_a_warning_on_stderr_does_not_zero_a_passing_test():
+    c = _test_cell([new_output("stream", name="stderr", text="x.py:3: UserWarning: careful\n  warnings.warn(w)\n")])
+    assert grading.score_cell(c)[0] == 2
+
+
+def test_other_stderr_output_zeroes_the_test_like_nbgrader():
+    assert grading.score_cell(_test_cell([new_output("stream", name="stderr", text="boom\n")]))[0] == 0
+
+
+def test_a_printed_value_is_never_read_as_partial_credit():
+    c = _test_cell([new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1)])
+    assert grading.score_cell(c)[0] == 2  # nbgrader would give 0.5: all or nothing here
+    err = _test_cell([new_output("error", ename="AssertionError", evalue="Misconception [x-y]: no", traceback=[])])
+    assert grading.score_cell(err) == (0.0, "AssertionError", "Misconception [x-y]: no")
+
+
+def test_feedback_preprocessor_strips_hidden_tests_and_tracebacks(course):
+    master = _master(course)
+    cell = next(c for c in master.cells if c.metadata["nbgrader"].get("grade_id") == "test_square_hidden")
+    cell.outputs = [new_output("error", ename="AssertionError", evalue="Check failed: square(x)",
+                               traceback=[f"----> 5 rng = np.random.default_rng(2026)  # {fc.HIDDEN_TOKEN}"])]
+    out, _ = report.StripHiddenTests().preprocess_cell(cell, {}, 0)
+    text = json.dumps(out)
+    assert fc.HIDDEN_TOKEN not in text and "BEGIN HIDDEN" not in text
+    assert "Check failed: square(x)" in text and "hidden tests are not shown" in out.source
+
+
+# ------------------------------------------------------------------ sandbox
+def test_probe_reports_every_mechanism_with_a_verdict():
+    sb = isolate.probe(ROOT)
+    assert set(sb.mechanisms) >= {"memory limit", "process limit", "course and other students hidden",
+                                  "no network", "course package read-only", "private pid namespace"}
+    assert all(v == "active" or v.startswith("UNAVAILABLE") for v in sb.mechanisms.values())
+
+
+def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):
+    sb = isolate.probe(ROOT)
+    if not sb.namespaces:
+        pytest.skip(f"namespaces unavailable here: {sb.mechanisms.get('namespaces')}")
+    (tmp_path / "s" / "work").mkdir(parents=True)
+    isolate.prepare_scratch(tmp_path, sb)
+    code = ("import os, json; print(json.dumps([os.path.exists(p) for p in "
+            f"[{str(ROOT / 'autograder')!r}, {str(tmp_path / 'other')!r}, 'course_here']]))")
+    (tmp_path / "other").write_text("another student")
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], isolate.Limits(), sb,
+                               isolate.hidden_paths(ROOT, tmp_path))
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [False, False, False]
