@@ -6,8 +6,9 @@
 * :func:`paused_gc` and :func:`release_graph` -- a scalar engine builds about
   65,000 nodes per training step. Each node's ``_backward`` closure refers
   back to the node, a reference cycle, so Python's cycle collector keeps
-  rescanning the growing heap during the forward pass (measured: about 97% of
-  a step's time) and only it can free the old graphs. Pausing the collector
+  rescanning the growing heap during the forward pass (over 90% of a step's
+  time: benchmarks/nb03_training_steps.py prints the ratio) and only it can
+  free the old graphs. Pausing the collector
   during a step and breaking the cycles once the step is done (PyTorch frees
   its graph after ``backward()`` too) lets reference counting free each graph
   at once: same numbers, many times faster.
