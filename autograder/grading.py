@@ -183,6 +183,7 @@ def _execute(nb: NotebookNode, scratch: Path, job: dict) -> tuple[GradingClient,
             pass
         loop.close()
         log.close()
+        isolate.reap(sandbox.uid)
     if stop and stop.startswith("error"):
         tail = Path(job["log"]).read_text(errors="replace").strip().splitlines()[-3:]
         stop += " | " + " / ".join(tail)

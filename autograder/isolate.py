@@ -180,6 +180,7 @@ def _host_stage(spec: dict, cmd: list[str]) -> None:
                 raise RuntimeError("the uid map could not be written")
             os.setgid(0)
             os.setuid(0)
+            _die_with_parent(libc)  # a change of credentials clears the parent-death signal
             init = os.fork()  # pid 1 of the new pid namespace
             if init == 0:
                 _die_with_parent(libc)
@@ -238,6 +239,7 @@ def _ns_stage(spec: dict, cmd: list[str], libc) -> None:
         os.setgroups([])
         os.setgid(INNER_UID)
         os.setuid(INNER_UID)  # drops every capability: the mounts above cannot be undone
+        _die_with_parent(libc)  # cleared by setuid: set it again
     os.execvpe(cmd[0], cmd, _kernel_env(spec))
 
 
@@ -252,6 +254,29 @@ def _kernel_env(spec: dict) -> dict:
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            "TMPDIR": work}
     return env
+
+
+def reap(uid: int | None) -> int:
+    """Kill every process of a sandbox uid (one worker slot's own); returns how many.
+
+    The kernel's process group, its parent-death signal and its pid namespace
+    normally take everything down with it; this catches a kernel that left its
+    process group and cleared its parent-death signal."""
+    if uid is None or os.geteuid() != 0:
+        return 0
+    killed = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as f:
+                real = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+            if real == uid:
+                os.kill(int(d), signal.SIGKILL)
+                killed += 1
+        except (OSError, StopIteration, ValueError):
+            pass
+    return killed
 
 
 PROBE = r"""
