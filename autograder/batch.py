@@ -34,9 +34,6 @@ from .grading import CRASHED, MISSING, TAMPERED, Outcome, TestOutcome, grade_sub
 from .notebooks import is_test_cell, nbgrader_meta
 from .sanitize import master_notebook
 
-SANDBOX_UID_BASE = 100_000
-
-
 class Course:
     """Where things are in an nbgrader course folder."""
 
@@ -84,6 +81,7 @@ _SLOT: dict = {}
 
 def _init_worker(slots) -> None:
     _SLOT["n"] = slots.get()
+    _SLOT["uid"], _SLOT["lock"] = isolate.claim_uid()  # held for the worker's life
 
 
 def _work(job: dict) -> dict:
@@ -91,7 +89,7 @@ def _work(job: dict) -> dict:
     job = dict(job, scratch=str(Path(job["scratch"]) / f"w{n}"),
                log=str(Path(job["scratch"]) / f"kernel-w{n}.log"))
     if job["sandbox"]["uid"] is not None:
-        job["sandbox"] = dict(job["sandbox"], uid=SANDBOX_UID_BASE + n)
+        job["sandbox"] = dict(job["sandbox"], uid=_SLOT["uid"])
     return grade_submission(job)
 
 

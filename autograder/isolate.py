@@ -6,7 +6,8 @@ autograder.isolate SPEC -- python -m ipykernel_launcher -f CONN``):
 1. *Host stage* (still the instructor's process): fork a child into new
    user, mount, network and pid namespaces and write its uid map. Inside,
    uid 0 is the instructor (to set up mounts) and uid 1000 is a host uid of
-   the kernel's own (100000 + worker slot, when grading runs as root), so
+   the kernel's own (one per worker, from 100000 up, never shared between
+   concurrent batches: :func:`claim_uid`; when grading runs as root), so
    that ``RLIMIT_NPROC`` counts only this kernel's processes (Linux never
    enforces it for root) and file permissions protect the rest of the
    machine. Without root, only the instructor's own uid can be mapped. The
@@ -256,6 +257,32 @@ def _kernel_env(spec: dict) -> dict:
     return env
 
 
+UID_BASE, UID_COUNT = 100_000, 4096
+
+
+def claim_uid():
+    """A sandbox uid no other grading process on this machine uses: ``(uid, lock)``; keep ``lock``
+    open while the uid is in use. ``(None, None)`` when not root (kernels run as the instructor).
+
+    Two batches at once (two courses, or tests in parallel) must not share a uid: it would share
+    RLIMIT_NPROC, and :func:`reap` of one would kill the other's kernels."""
+    import fcntl
+    if os.geteuid() != 0:
+        return None, None
+    folder = Path(tempfile.gettempdir()) / "autograder-uids"
+    folder.mkdir(exist_ok=True)
+    for uid in range(UID_BASE, UID_BASE + UID_COUNT):
+        lock = open(folder / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        reap(uid)  # leftovers of a batch that was killed
+        return uid, lock
+    raise RuntimeError("no free sandbox uid")
+
+
 def reap(uid: int | None) -> int:
     """Kill every process of a sandbox uid (one worker slot's own); returns how many.
 
@@ -303,10 +330,10 @@ print(json.dumps(out))
 """
 
 
-def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 100_000) -> Sandbox:
+def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
     """Start a sandboxed Python as a kernel would be, and record what actually holds."""
     limits = limits or Limits()
-    uid = sandbox_uid if os.geteuid() == 0 else None
+    uid, lock = claim_uid()
     sb = Sandbox(namespaces=True, uid=uid)
     import socket
     srv = socket.socket()
@@ -348,6 +375,8 @@ def probe(course_root: Path, limits: Limits | None = None, sandbox_uid: int = 10
     finally:
         srv.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        if lock is not None:
+            lock.close()
 
 
 def main(argv: list[str]) -> None:

@@ -118,47 +118,61 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=50)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="alternate plain and pipeline this many times; the best time of each counts "
+                         "(the machine may be shared: alternating exposes both to the same load)")
     args = ap.parse_args()
+    n = args.students
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         template, name = pick_assignment(tmp)
-        kinds = make_class(template, name, args.students)
-        print(f"class: {args.students} submissions of {name} "
+        kinds = make_class(template, name, n)
+        print(f"class: {n} submissions of {name} "
               f"({sum(k == 'correct' for k in kinds.values())} correct, {sum(k == 'wrong' for k in kinds.values())} "
-              f"wrong, {sum(k == 'broken' for k in kinds.values())} broken); {os.cpu_count()} cores")
-        a = course_copy(template, tmp / "plain")
-        b = course_copy(template, tmp / "pipeline")
+              f"wrong, {sum(k == 'broken' for k in kinds.values())} broken); {os.cpu_count()} cores; "
+              f"{args.rounds} round(s)", flush=True)
+        plain_times, plain_each, our_times = [], [], []
+        for r in range(args.rounds):
+            a = course_copy(template, tmp / f"plain{r}")
+            b = course_copy(template, tmp / f"pipeline{r}")
+            print(f"round {r + 1}: plain nbgrader autograde (serial, no isolation) ...", flush=True)
+            t_plain, each = plain_nbgrader(a, name, n)
+            plain_times.append(t_plain)
+            plain_each += each
+            print(f"round {r + 1}: this pipeline ({args.workers} workers, isolation on) ...", flush=True)
+            t0 = time.perf_counter()
+            results, sandbox = batch.autograde(b, name, workers=args.workers, limits=isolate.Limits(), progress=True)
+            our_times.append(time.perf_counter() - t0)
+            print(f"round {r + 1}: plain {t_plain:.1f} s, pipeline {our_times[-1]:.1f} s", flush=True)
+            sa, sb = scores(a, name), scores(b, name)
+            diff = {s: (sa.get(s), sb.get(s)) for s in kinds if sa.get(s) != sb.get(s)}
+            print("  same score for every student in both gradebooks" if not diff
+                  else f"  SCORES DIFFER for {len(diff)} students: {dict(list(diff.items())[:5])}", flush=True)
+            shutil.rmtree(a, ignore_errors=True)
+            shutil.rmtree(b, ignore_errors=True)
 
-        print("plain nbgrader autograde (serial, no isolation) ...", flush=True)
-        t_plain, each = plain_nbgrader(a, name, args.students)
-
-        print(f"this pipeline ({args.workers} workers, isolation on) ...", flush=True)
-        t0 = time.perf_counter()
-        results, sandbox = batch.autograde(b, name, workers=args.workers, limits=isolate.Limits(), progress=True)
-        t_ours = time.perf_counter() - t0
-
-        n = args.students
+        t_plain, t_ours = min(plain_times), min(our_times)
         plain_rate, our_rate = 60 * n / t_plain, 60 * n / t_ours
+        statuses: dict[str, int] = {}
+        for res in results:
+            statuses[res["status"]] = statuses.get(res["status"], 0) + 1
         print(f"\nisolation: {sandbox.summary()}")
-        print(f"plain nbgrader : {t_plain:7.1f} s  {plain_rate:6.1f} submissions/minute")
-        print(f"this pipeline  : {t_ours:7.1f} s  {our_rate:6.1f} submissions/minute")
+        print(f"statuses (pipeline): {statuses}")
+        print(f"plain nbgrader : {t_plain:7.1f} s  {plain_rate:6.1f} submissions/minute   (rounds: "
+              f"{', '.join(f'{t:.0f} s' for t in plain_times)})")
+        print(f"this pipeline  : {t_ours:7.1f} s  {our_rate:6.1f} submissions/minute   (rounds: "
+              f"{', '.join(f'{t:.0f} s' for t in our_times)})")
         print(f"ratio          : {our_rate / plain_rate:.2f}x  (target >= 1.7x on 2 cores with isolation on)")
-        if each:
-            med = statistics.median(each)
-            stalls = [round(x) for x in each if x > 10 * med]
-            robust = 60 * n / (t_plain - sum(each) + n * med)
+        if plain_each:
+            med = statistics.median(plain_each)
+            stalls = [round(x) for x in plain_each if x > 10 * med]
             print(f"plain nbgrader, median submission: {med:.2f} s; stalls over 10x the median: {stalls or 'none'}")
             if stalls:
+                best = min(range(len(plain_times)), key=lambda i: plain_times[i])
+                each_best = plain_each[best * n:(best + 1) * n]
+                robust = t_plain - sum(x - med for x in each_best if x > 10 * med)
                 print(f"ratio against plain nbgrader with its stalls replaced by its median: "
-                      f"{our_rate / robust:.2f}x")
-        sa, sb = scores(a, name), scores(b, name)
-        diff = {s: (sa.get(s), sb.get(s)) for s in kinds if sa.get(s) != sb.get(s)}
-        statuses = {}
-        for r in results:
-            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-        print(f"statuses: {statuses}")
-        print("same score for every student in both gradebooks" if not diff
-              else f"SCORES DIFFER for {len(diff)} students: {dict(list(diff.items())[:5])}")
+                      f"{(60 * n / t_ours) / (60 * n / robust):.2f}x")
 
 
 if __name__ == "__main__":
