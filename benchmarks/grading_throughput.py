@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "grading"))
 
-from autograder import batch, isolate, release  # noqa: E402
+from autograder import batch, isolate  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 
@@ -143,7 +143,10 @@ def main() -> None:
             t0 = time.perf_counter()
             results, sandbox = batch.autograde(b, name, workers=args.workers, limits=isolate.Limits(), progress=True)
             our_times.append(time.perf_counter() - t0)
-            print(f"round {r + 1}: plain {t_plain:.1f} s, pipeline {our_times[-1]:.1f} s", flush=True)
+            secs = sorted(res["seconds"] for res in results)
+            print(f"round {r + 1}: plain {t_plain:.1f} s, pipeline {our_times[-1]:.1f} s "
+                  f"(pipeline per submission: median {statistics.median(secs):.2f} s, slowest {secs[-1]:.1f} s; "
+                  f"load average {os.getloadavg()[0]:.1f})", flush=True)
             sa, sb = scores(a, name), scores(b, name)
             diff = {s: (sa.get(s), sb.get(s)) for s in kinds if sa.get(s) != sb.get(s)}
             print("  same score for every student in both gradebooks" if not diff

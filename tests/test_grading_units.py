@@ -215,3 +215,16 @@ def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [False, False, False]
+
+
+def test_without_namespaces_the_kernel_still_gets_its_limits_and_scratch_folder(tmp_path):
+    sb = isolate.Sandbox(namespaces=False, uid=None)
+    (tmp_path / "s" / "work").mkdir(parents=True)
+    code = ("import os, resource, json; print(json.dumps([os.getcwd(), "
+            "resource.getrlimit(resource.RLIMIT_DATA)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0]]))")
+    limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], limits, sb, [])
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [str(tmp_path / "s" / "work"), 512 << 20, 1 << 20]
