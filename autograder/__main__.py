@@ -54,7 +54,7 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     for a in _assignment_names(args):
         done, sandbox = batch.autograde(args.root, a, workers=args.workers, limits=limits,
                                         students=args.student or None, progress=not args.quiet,
-                                        require_isolation=args.require_isolation)
+                                        require_isolation=args.require_isolation, run_slow=args.run_slow)
         counts: dict[str, int] = {}
         for r in done:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -104,6 +104,8 @@ def _grading_parsers(sub) -> None:
     p.add_argument("--nproc", type=int, default=256, help="processes and threads per kernel (default 256)")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade if any isolation mechanism is unavailable")
+    p.add_argument("--run-slow", action="store_true",
+                   help="also run the cells tagged slow (widgets, training, plots: no test needs them)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")

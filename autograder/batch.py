@@ -148,8 +148,11 @@ def _write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | Non
 
 def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
               limits: isolate.Limits | None = None, students: list[str] | None = None,
-              progress: bool = True, require_isolation: bool = False) -> tuple[list[dict], isolate.Sandbox]:
-    """Grade every submission of ``assignment``; return the results and the sandbox in force."""
+              progress: bool = True, require_isolation: bool = False,
+              run_slow: bool = False) -> tuple[list[dict], isolate.Sandbox]:
+    """Grade every submission of ``assignment``; return the results and the sandbox in force.
+    ``run_slow``: also run the instructor's cells tagged ``slow`` (skipped by default: by the
+    course's authoring rule no test needs them)."""
     from tqdm import tqdm
 
     course = Course(root)
@@ -181,7 +184,7 @@ def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
             jobs.append(({"student": student, "assignment": assignment, "notebook": name, "path": str(path),
                           "master": master, "release": given, "scratch": str(scratch_root), "limits": asdict(limits),
                           "sandbox": {"namespaces": sandbox.namespaces, "uid": sandbox.uid},
-                          "hide": hide}, ts))
+                          "hide": hide, "run_slow": run_slow}, ts))
     bar = tqdm(total=len(jobs) + len(results), desc=f"autograde {assignment}", unit="nb",
                disable=not progress, file=sys.stderr)
     done: list[dict] = []

@@ -74,6 +74,7 @@ class Outcome:
     flags: list[str] = field(default_factory=list)  #: "kind: text"
     no_response: list[str] = field(default_factory=list)  #: solution cells left as released
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)  #: seconds of the slowest steps (kernel start, cells)
     autograded: str | None = None  #: the executed notebook (JSON), guards removed
 
     def to_dict(self) -> dict:
@@ -84,7 +85,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     """Starts the kernel through :mod:`autograder.isolate`, over Unix sockets in the scratch folder."""
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self.wrap_fn(super().format_kernel_cmd(extra_arguments))
+        # ipykernel 7's threads that copy fd-level output (C libraries, subprocesses) into the
+        # notebook now and then leave a cell without a reply until its time limit (seen here as
+        # one-minute stalls, and in plain nbgrader as two-minute ones): the grader does not need
+        # that output, which goes to the kernel's log instead
+        cmd = super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.capture_fd_output=False"]
+        return self.wrap_fn(cmd)
 
 
 class GradingClient(NotebookClient):
@@ -97,10 +103,26 @@ class GradingClient(NotebookClient):
         self.flooded: set[int] = set()
         self.timed_out: set[int] = set()
         self.current = -1
+        self.phases: dict[str, float] = {}
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         self.current = cell_index
-        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        t = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self.phases[f"cell {cell_index}"] = time.monotonic() - t
+
+    async def async_start_new_kernel(self, **kwargs):
+        t = time.monotonic()
+        await super().async_start_new_kernel(**kwargs)
+        self.phases["kernel start"] = time.monotonic() - t
+
+    async def async_start_new_kernel_client(self):
+        t = time.monotonic()
+        kc = await super().async_start_new_kernel_client()
+        self.phases["kernel ready"] = time.monotonic() - t
+        return kc
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(json.dumps(msg.get("content", {}), default=str))
@@ -118,12 +140,19 @@ class GradingClient(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
 
-def _run_plan(nb: NotebookNode) -> tuple[NotebookNode, dict[int, str]]:
-    """The notebook to execute: setup cell first, a guard before each test cell."""
+def _run_plan(nb: NotebookNode, given: NotebookNode | None = None,
+              run_slow: bool = True) -> tuple[NotebookNode, dict[int, str]]:
+    """The notebook to execute: setup cell first, a guard before each test cell. Unless
+    ``run_slow``, the instructor's cells tagged ``slow`` (by the course's rule, needed by no test:
+    widgets, training, plots) are left out when the student left them as released."""
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
     nonces: dict[int, str] = {}
     run.cells.append(nbformat.v4.new_code_cell(guard.setup_source(), metadata={GUARD_META: "setup"}))
+    slow = {c.source for c in (given.cells if given is not None else [])
+            if c.cell_type == "code" and "slow" in c.get("metadata", {}).get("tags", [])}
     for cell in nb.cells:
+        if not run_slow and cell.cell_type == "code" and cell.source in slow:
+            continue
         if is_test_cell(cell):
             src, nonce = guard.guard_source(names_loaded(cell.source))
             run.cells.append(nbformat.v4.new_code_cell(src, metadata={GUARD_META: nonce}))
@@ -247,13 +276,16 @@ def grade_submission(job: dict) -> dict:
         return out.to_dict()
     nb, flags = sanitize(student, master, given)
     flags += scan(nb, given)
-    run, nonces = _run_plan(nb)
+    run, nonces = _run_plan(nb, given, run_slow=job.get("run_slow", False))
     scratch = Path(job["scratch"])
     shutil.rmtree(scratch, ignore_errors=True)
     for d in ("work", "conn", "ipython", "mpl"):
         (scratch / d).mkdir(parents=True)
     (scratch / "work" / job["notebook"]).write_bytes(raw)  # only this submission, as submitted
+    t1 = time.monotonic()
     client, stop = _execute(run, scratch, job)
+    out.phases = dict(sorted(client.phases.items(), key=lambda kv: -kv[1])[:4])
+    out.phases["total in kernel"] = time.monotonic() - t1
     shutil.rmtree(scratch, ignore_errors=True)
 
     # what the guards saw

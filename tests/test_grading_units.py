@@ -228,3 +228,16 @@ def test_without_namespaces_the_kernel_still_gets_its_limits_and_scratch_folder(
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [str(tmp_path / "s" / "work"), 512 << 20, 1 << 20]
+
+
+def test_slow_cells_are_skipped_only_when_they_are_the_instructors_unchanged():
+    given = nbformat.v4.new_notebook(cells=[new_code_cell("widget()", metadata={"tags": ["slow"]}),
+                                            new_code_cell("x = 1")])
+    as_released = nbformat.v4.new_notebook(cells=[new_code_cell("widget()", metadata={"tags": ["slow"]}),
+                                                  new_code_cell("x = 1")])
+    edited = nbformat.v4.new_notebook(cells=[new_code_cell("widget(); y = 2", metadata={"tags": ["slow"]}),
+                                             new_code_cell("x = 1")])
+    src = lambda run: [c.source for c in run.cells[1:]]  # noqa: E731  (after the guard's setup cell)
+    assert src(grading._run_plan(as_released, given, run_slow=False)[0]) == ["x = 1"]
+    assert src(grading._run_plan(edited, given, run_slow=False)[0]) == ["widget(); y = 2", "x = 1"]
+    assert src(grading._run_plan(as_released, given, run_slow=True)[0]) == ["widget()", "x = 1"]
