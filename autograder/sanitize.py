@@ -141,6 +141,10 @@ NOTE_PATTERNS = [
     (r"\bos\.fork\b|\bsubprocess\b|\bmultiprocessing\b|\bos\.system\b|\bos\.spawn", "starts processes"),
     (r"\bexec\s*\(|\beval\s*\(|\bcompile\s*\(", "runs generated code"),
     (r"\bsocket\b|\burllib\b|\brequests\b|\bhttp\.client\b", "tries the network"),
+    # The course package ships reference implementations (for later notebooks and the
+    # project's tests); a student cell that imports one may have delegated its exercise.
+    (r"\b(?:from|import)\s+course\.(?:numeric|engine|nn|dual|tape|matrix_ops|layers)\b",
+     "imports a course module that holds reference answers: check the exercise is the student's own"),
 ]
 
 

@@ -150,6 +150,15 @@ def test_scan_notes_exits_and_network_without_withholding():
     assert {f.kind for f in scan(nb)} == {NOTE}
 
 
+def test_scan_notes_a_student_cell_that_imports_reference_answers():
+    nb = nbformat.v4.new_notebook(cells=[new_code_cell(
+        "from course.numeric import central_difference as cd\ndef central_difference(f, x, h):\n    return cd(f, x, h)")])
+    flags = scan(nb)
+    assert [f.kind for f in flags] == [NOTE] and "reference answers" in flags[0].text, flags
+    given = new_code_cell("from course.engine import Value")
+    assert scan(nbformat.v4.new_notebook(cells=[given]), nbformat.v4.new_notebook(cells=[given])) == []
+
+
 @pytest.mark.parametrize("path", sorted(ROOT.glob("source/*/*.ipynb")), ids=lambda p: p.parent.name)
 def test_scan_finds_nothing_in_the_course_solutions(path):
     nb = nbformat.read(path, as_version=4)
