@@ -121,11 +121,12 @@ def _first_difference(a: dict, b: dict) -> str:
 def check(name: str, *, in_kernel: bool = True) -> list[str]:
     """Problems with one assignment: a source test that fails, a released test that passes."""
     problems: list[str] = []
-    run = notebooks.run_in_kernel if in_kernel else notebooks.run_in_process
+    def run(path: Path) -> notebooks.RunResult:
+        return notebooks.run_in_kernel(path)[0] if in_kernel else notebooks.run_in_process(path)
+
     for src in sorted((SOURCE / name).glob("*.ipynb")):
         rel = RELEASE / name / src.name
-        got = run(src)
-        res = got[0] if isinstance(got, tuple) else got
+        res = run(src)
         if not res.tests:
             problems.append(f"{src.relative_to(ROOT)}: has no test cells")
         for g in res.failed():
@@ -135,8 +136,7 @@ def check(name: str, *, in_kernel: bool = True) -> list[str]:
         if not rel.exists():
             problems.append(f"{rel.relative_to(ROOT)}: missing (run ./run release)")
             continue
-        got = run(rel)
-        res = got[0] if isinstance(got, tuple) else got
+        res = run(rel)
         for g in res.passed():
             problems.append(f"{rel.relative_to(ROOT)}: released test {g} passes with no solution written")
         for g in res.failed():
