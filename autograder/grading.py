@@ -19,6 +19,7 @@ tests), ``crashed`` (kernel died, memory or process limit), ``timed out``,
 """
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -140,18 +141,54 @@ class GradingClient(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
 
+def _defined_names(source: str) -> set[str]:
+    """Names a cell binds: assignments, loop targets, defs, classes, imports."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in n.names)
+    return names
+
+
+def _skippable(nb: NotebookNode, slow: set[str]) -> set[int]:
+    """Indices of the instructor's unchanged ``slow`` cells that no later cell needs.
+
+    A test cell never is; a slow cell is needed when a name it binds appears as a word in
+    a later cell that runs (read directly or as ``globals()["name"]``), so a test of the
+    training accuracy still gets its training run."""
+    skip: set[int] = set()
+    later = ""
+    for i in range(len(nb.cells) - 1, -1, -1):
+        cell = nb.cells[i]
+        if cell.cell_type != "code":
+            continue
+        if cell.source in slow and not is_test_cell(cell) and not any(
+                re.search(rf"\b{re.escape(name)}\b", later) for name in _defined_names(cell.source)):
+            skip.add(i)
+            continue
+        later += "\n" + cell.source
+    return skip
+
+
 def _run_plan(nb: NotebookNode, given: NotebookNode | None = None,
               run_slow: bool = True) -> tuple[NotebookNode, dict[int, str]]:
     """The notebook to execute: setup cell first, a guard before each test cell. Unless
-    ``run_slow``, the instructor's cells tagged ``slow`` (by the course's rule, needed by no test:
-    widgets, training, plots) are left out when the student left them as released."""
+    ``run_slow``, the instructor's cells tagged ``slow`` (widgets, training, plots) are left out
+    when the student left them as released and no later cell needs what they define."""
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
     nonces: dict[int, str] = {}
     run.cells.append(nbformat.v4.new_code_cell(guard.setup_source(), metadata={GUARD_META: "setup"}))
     slow = {c.source for c in (given.cells if given is not None else [])
             if c.cell_type == "code" and "slow" in c.get("metadata", {}).get("tags", [])}
-    for cell in nb.cells:
-        if not run_slow and cell.cell_type == "code" and cell.source in slow:
+    skip = set() if run_slow else _skippable(nb, slow)
+    for i, cell in enumerate(nb.cells):
+        if i in skip:
             continue
         if is_test_cell(cell):
             src, nonce = guard.guard_source(names_loaded(cell.source))

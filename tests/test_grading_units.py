@@ -250,3 +250,16 @@ def test_slow_cells_are_skipped_only_when_they_are_the_instructors_unchanged():
     assert src(grading._run_plan(as_released, given, run_slow=False)[0]) == ["x = 1"]
     assert src(grading._run_plan(edited, given, run_slow=False)[0]) == ["widget(); y = 2", "x = 1"]
     assert src(grading._run_plan(as_released, given, run_slow=True)[0]) == ["widget()", "x = 1"]
+
+
+def test_a_slow_cell_runs_when_a_later_cell_needs_what_it_defines_and_test_cells_always_run():
+    test = {"nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "t", "points": 1}}
+    cells = [new_code_cell("acc = train()", metadata={"tags": ["slow"]}),
+             new_code_cell("plot(acc)", metadata={"tags": ["slow"]}),
+             new_code_cell("final = globals().get('acc', 0)\nassert final == 1, 'x'",
+                           metadata={**test, "tags": ["slow"]})]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    given = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
+    src = [c.source for c in grading._run_plan(nb, given, run_slow=False)[0].cells
+           if not c.metadata.get(grading.GUARD_META)]
+    assert src == ["acc = train()", cells[2].source]
