@@ -5,7 +5,8 @@ checkout (``nbgrader generate_assignment 01_numerical_slopes``, the formgrader
 in JupyterLab) finds the course with no extra flags.
 """
 import os
-import sys
+
+from course import tools_on_path
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
@@ -13,9 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # nbgrader runs `alembic` by name when it creates a gradebook; an nbgrader run
 # as .venv/bin/nbgrader without an activated shell would not find it.
-_bindir = os.path.dirname(sys.executable)
-if _bindir not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _bindir + os.pathsep + os.environ.get("PATH", "")
+tools_on_path()
 
 c.CourseDirectory.course_id = "autodiff"
 c.CourseDirectory.root = ROOT

@@ -10,7 +10,6 @@ each with a message (the stub's NotImplementedError says what to do).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -33,10 +32,8 @@ def assignments(source: Path = SOURCE) -> list[str]:
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run nbgrader from this environment with the environment's bin/ on PATH."""
-    bindir = os.path.dirname(sys.executable)
-    env = dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]))
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+    """Run this environment's nbgrader (its config puts the environment's bin/ on PATH)."""
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
                           capture_output=True, text=True)
 
 

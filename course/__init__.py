@@ -11,12 +11,13 @@ import os
 import sys
 
 
-def _tools_on_path() -> None:
+def tools_on_path() -> None:
     """Put this environment's bin/ on PATH.
 
     Kernels started by .venv/bin/jupyter do not have .venv/bin on PATH, yet the
     graphviz package runs a program named ``dot`` (a link to graphviz-pure that
-    ./run puts there), so graphs would not render without this.
+    ./run puts there), so graphs would not render without this; and nbgrader
+    runs ``alembic`` by name (autograder/nbgrader_config.py calls this too).
     """
     bindir = os.path.dirname(sys.executable)
     parts = os.environ.get("PATH", "").split(os.pathsep)
@@ -24,6 +25,6 @@ def _tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p]])
 
 
-_tools_on_path()
+tools_on_path()
 
 __version__ = "0.1.0"
