@@ -12,10 +12,14 @@ unchanged::
     L.backward()          # a.grad == dL/da, b.grad == dL/db
 
 Each operation does three things, as in micrograd: compute the output,
-attach how the output's gradient flows back to its inputs, return the output.
-Both the forward value and every local derivative ``d output / d input`` come
-from the rule table :data:`course.rules.RULES`; this module writes no
-derivative of its own. ``v._backward()`` applies the chain rule at ``v``::
+attach how the output's gradient flows back to its inputs, return the output
+(:meth:`Value._apply`, a few lines). Both the forward value and every local
+derivative ``d output / d input`` come from the rule table
+:data:`course.rules.RULES`, which also names the operators: the table installs
+``+ - * / **``, their reflected forms and ``tanh``, ``exp``, ... onto
+``Value`` (:func:`course.rules.install_operators`), as it does onto forward
+mode's ``Dual`` and the tape's ``Var``. This module writes no derivative and no
+operator of its own. ``v._backward()`` applies the chain rule at ``v``::
 
     input.grad += (d v / d input) * v.grad      for each input, in order
 
@@ -41,7 +45,7 @@ import numbers
 from functools import partial
 from typing import Callable, Iterator, Union
 
-from course.rules import RULES, Rule, rule_for
+from course.rules import RULES, Rule, install_operators, rule_for
 
 __all__ = ["Value", "topological_order"]
 
@@ -56,11 +60,26 @@ def _as_float(x: object) -> float:
     raise TypeError(f"a Value holds a real number, not {type(x).__name__} {x!r}")
 
 
-def _wrap(x: Operand) -> Value:
-    """A Value as is; a number as a constant leaf."""
-    return x if isinstance(x, Value) else Value(x)
+def _inputs(operands: tuple[Operand, ...]) -> tuple[tuple[Value, ...], tuple[float, ...]]:
+    """The operands as Values (a number becomes a constant leaf) and their data.
+
+    Spelled out for one and two operands, the arities in the table: this runs on
+    every operation, and a comprehension would cost a function call more.
+    """
+    if len(operands) == 2:
+        a, b = operands
+        a = a if isinstance(a, Value) else Value(a)
+        b = b if isinstance(b, Value) else Value(b)
+        return (a, b), (a.data, b.data)
+    if len(operands) == 1:
+        (a,) = operands
+        a = a if isinstance(a, Value) else Value(a)
+        return (a,), (a.data,)
+    ins = tuple([x if isinstance(x, Value) else Value(x) for x in operands])
+    return ins, tuple([v.data for v in ins])
 
 
+@install_operators
 class Value:
     """One scalar in a computational graph, with the gradient backward() gives it.
 
@@ -87,20 +106,26 @@ class Value:
         self._local: Callable[..., tuple[float, ...]] | None = None  # set by the operation
         self.label: str = label
 
-    # ---- the two shapes every operation takes -------------------------------
-    @staticmethod
-    def _unary(rule: Rule, a: Value, op: str | None = None, **params: float) -> Value:
-        """``out = rule(a)``, remembering ``rule.local`` for the chain rule."""
-        out = Value(rule.value(a.data, **params), (a,), op or rule.label)
-        out._local = partial(rule.local, **params) if params else rule.local
-        return out
+    # ---- the one operation: every operator and method calls it ---------------
+    def _apply(self, name: str, *operands: Operand, **params: float) -> Value:
+        """``out = rule(*operands)``, remembering the rule's local derivatives for backward.
 
-    @staticmethod
-    def _binary(rule: Rule, a: Value, b: Value) -> Value:
-        """``out = rule(a, b)``, remembering ``rule.local`` for the chain rule."""
-        out = Value(rule.value(a.data, b.data), (a, b), rule.label)
-        out._local = rule.local
-        return out
+        The operators (``+ - * / ** neg`` and their reflected forms) and the
+        methods (``tanh``, ``exp``, ...) are installed from the rule table by
+        :func:`course.rules.install_operators`; each is one call of this hook:
+        ``a * b`` is ``a._apply("mul", a, b)``, ``2 ** a`` is
+        ``a._apply("powv", 2, a)``, ``a ** 3`` is ``a._apply("pow", a, k=3)``.
+        """
+        rule = RULES[name]
+        ins, xs = _inputs(operands)
+        if params:  # pow's k: a Python float (np.int64(2) -> 2.0), shown in the label "**2"
+            params = {p: _as_float(v) for p, v in params.items()}
+            out = Value(rule.value(*xs, **params), ins, rule.node_label(**params))  # 1. the output
+            out._local = partial(rule.local, **params)  # 2. its local backward: the rule's
+        else:
+            out = Value(rule.value(*xs), ins, rule.label)  # 1. the output
+            out._local = rule.local  # 2. its local backward (applied by _backward)
+        return out  # 3. return it
 
     def _backward(self) -> None:
         """The chain rule at this node: every input gets ``d self/d input * self.grad``.
@@ -120,68 +145,6 @@ class Value:
             (a,) = prev
             (da,) = self._local((a.data,), self.data)
             a.grad += da * g
-
-    # ---- arithmetic: a Value or a number on either side ---------------------
-    def __add__(self, other: Operand) -> Value:
-        return Value._binary(RULES["add"], self, _wrap(other))
-
-    def __radd__(self, other: Operand) -> Value:  # other + self, e.g. sum() starting at 0
-        return Value._binary(RULES["add"], Value(other), self)
-
-    def __sub__(self, other: Operand) -> Value:
-        return Value._binary(RULES["sub"], self, _wrap(other))
-
-    def __rsub__(self, other: Operand) -> Value:  # other - self
-        return Value._binary(RULES["sub"], Value(other), self)
-
-    def __mul__(self, other: Operand) -> Value:
-        return Value._binary(RULES["mul"], self, _wrap(other))
-
-    def __rmul__(self, other: Operand) -> Value:  # other * self
-        return Value._binary(RULES["mul"], Value(other), self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        return Value._binary(RULES["div"], self, _wrap(other))
-
-    def __rtruediv__(self, other: Operand) -> Value:  # other / self
-        return Value._binary(RULES["div"], Value(other), self)
-
-    def __neg__(self) -> Value:
-        return Value._unary(RULES["neg"], self)
-
-    def __pow__(self, k: Operand) -> Value:
-        """``self ** k``: a number k is a constant exponent (rule ``pow``, label ``**k``);
-        a Value k is differentiated too (rule ``powv``: ``d/dk a**k = a**k log a``)."""
-        if isinstance(k, Value):
-            return Value._binary(RULES["powv"], self, k)
-        k = _as_float(k)  # np.int64(2) -> 2.0, so gradients stay Python floats
-        rule = RULES["pow"]
-        return Value._unary(rule, self, rule.node_label(k=k), k=k)
-
-    def __rpow__(self, base: Operand) -> Value:  # base ** self, e.g. 2 ** v
-        return Value._binary(RULES["powv"], Value(base), self)
-
-    # ---- functions ----------------------------------------------------------
-    def relu(self) -> Value:
-        return Value._unary(RULES["relu"], self)
-
-    def tanh(self) -> Value:
-        return Value._unary(RULES["tanh"], self)
-
-    def exp(self) -> Value:
-        return Value._unary(RULES["exp"], self)
-
-    def log(self) -> Value:
-        return Value._unary(RULES["log"], self)
-
-    def sigmoid(self) -> Value:
-        return Value._unary(RULES["sigmoid"], self)
-
-    def sin(self) -> Value:
-        return Value._unary(RULES["sin"], self)
-
-    def cos(self) -> Value:
-        return Value._unary(RULES["cos"], self)
 
     # ---- backpropagation ----------------------------------------------------
     def backward(self) -> None:
