@@ -248,9 +248,16 @@ def install_operators(cls: T) -> T:
         +a       is  a
 
     The rule is looked up by name when the operation runs, so a change to
-    :data:`RULES` shows at once.
+    :data:`RULES` shows at once. A class that writes one of these names itself
+    is refused (:class:`TypeError`): the table is the one definition.
     """
-    for name, method in _methods(cls).items():
+    methods = _methods(cls)
+    for name in methods:
+        own = vars(cls).get(name)
+        if own is not None and getattr(own, "__module__", None) != __name__:
+            raise TypeError(f"{cls.__name__}.{name} is written by hand, but the rule table defines it:"
+                            " give the rule its Python names in course.rules instead")
+    for name, method in methods.items():
         setattr(cls, name, method)
     if cls not in NUMBER_TYPES:
         NUMBER_TYPES.append(cls)
