@@ -60,25 +60,6 @@ def _as_float(x: object) -> float:
     raise TypeError(f"a Value holds a real number, not {type(x).__name__} {x!r}")
 
 
-def _inputs(operands: tuple[Operand, ...]) -> tuple[tuple[Value, ...], tuple[float, ...]]:
-    """The operands as Values (a number becomes a constant leaf) and their data.
-
-    Spelled out for one and two operands, the arities in the table: this runs on
-    every operation, and a comprehension would cost a function call more.
-    """
-    if len(operands) == 2:
-        a, b = operands
-        a = a if isinstance(a, Value) else Value(a)
-        b = b if isinstance(b, Value) else Value(b)
-        return (a, b), (a.data, b.data)
-    if len(operands) == 1:
-        (a,) = operands
-        a = a if isinstance(a, Value) else Value(a)
-        return (a,), (a.data,)
-    ins = tuple([x if isinstance(x, Value) else Value(x) for x in operands])
-    return ins, tuple([v.data for v in ins])
-
-
 @install_operators
 class Value:
     """One scalar in a computational graph, with the gradient backward() gives it.
@@ -117,13 +98,25 @@ class Value:
         ``a._apply("powv", 2, a)``, ``a ** 3`` is ``a._apply("pow", a, k=3)``.
         """
         rule = RULES[name]
-        ins, xs = _inputs(operands)
+        # 0. the inputs: a number becomes a constant leaf; xs are their data. Spelled out for
+        #    the table's arities, 2 and 1: this runs on every operation (a loop costs 10%).
+        if len(operands) == 2:
+            a, b = operands
+            if not (isinstance(a, Value) and isinstance(b, Value)):
+                operands = a, b = (a if isinstance(a, Value) else Value(a),
+                                   b if isinstance(b, Value) else Value(b))
+            xs: tuple[float, ...] = (a.data, b.data)
+        elif len(operands) == 1 and isinstance(operands[0], Value):
+            xs = (operands[0].data,)
+        else:
+            operands = tuple([x if isinstance(x, Value) else Value(x) for x in operands])
+            xs = tuple([v.data for v in operands])
         if params:  # pow's k: a Python float (np.int64(2) -> 2.0), shown in the label "**2"
             params = {p: _as_float(v) for p, v in params.items()}
-            out = Value(rule.value(*xs, **params), ins, rule.node_label(**params))  # 1. the output
+            out = Value(rule.value(*xs, **params), operands, rule.node_label(**params))  # 1. the output
             out._local = partial(rule.local, **params)  # 2. its local backward: the rule's
         else:
-            out = Value(rule.value(*xs), ins, rule.label)  # 1. the output
+            out = Value(rule.value(*xs), operands, rule.label)  # 1. the output
             out._local = rule.local  # 2. its local backward (applied by _backward)
         return out  # 3. return it
 
@@ -132,19 +125,22 @@ class Value:
 
         micrograd's ``v._backward()``; the local derivatives are the rule's."""
         prev, g = self._prev, self.grad
-        if prev and self._local is None:
-            raise RuntimeError(
-                f"{self!r} was built by hand from {len(prev)} inputs with no local derivative:"
-                " make values with operators (a * b, a.tanh(), ...)")
-        if len(prev) == 2:
-            a, b = prev
-            da, db = self._local((a.data, b.data), self.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif prev:
-            (a,) = prev
-            (da,) = self._local((a.data,), self.data)
-            a.grad += da * g
+        try:
+            if len(prev) == 2:
+                a, b = prev
+                da, db = self._local((a.data, b.data), self.data)
+                a.grad += da * g
+                b.grad += db * g
+            elif prev:
+                (a,) = prev
+                (da,) = self._local((a.data,), self.data)
+                a.grad += da * g
+        except TypeError:
+            if self._local is None:  # checked only here: a check per node costs time on every node
+                raise RuntimeError(
+                    f"{self!r} was built by hand from {len(prev)} inputs with no local derivative:"
+                    " make values with operators (a * b, a.tanh(), ...)") from None
+            raise
 
     # ---- backpropagation ----------------------------------------------------
     def backward(self) -> None:
