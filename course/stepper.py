@@ -24,7 +24,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from course import rules
-from course.graph import BackwardStep, Graph, Node, trace
+from course.graph import BackwardStep, Graph, Names, Node, trace
 from course.graph_svg import Frame, Layout, Slot, decorate, fmt, frame_css, layout, static_css
 
 PANEL_LINES = 7
@@ -240,8 +240,8 @@ class GraphStepper(BaseStepper):
     """
 
     def __init__(self, out: Any, *, max_nodes: int = 400, title: str = "",
-                 interval: int = 900) -> None:
-        graph = out if isinstance(out, Graph) else trace(out)
+                 interval: int = 900, names: Names = None, numbering: str = "inner") -> None:
+        graph = out if isinstance(out, Graph) else trace(out, names=names, numbering=numbering)
         super().__init__(graph, max_nodes=max_nodes, slot_titles=("grad",), title=title,
                          interval=interval)
         g, lay = self.graph, self.layout_

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import ipywidgets as widgets
 
-from course.graph import Graph, TangentStep, forward_mode, node_index, trace
+from course.graph import Graph, Names, TangentStep, forward_mode, node_index, trace
 from course.graph_svg import Frame, Slot, fmt
 from course.stepper import BaseStepper, local_name, num, rule_text, wrapped
 
@@ -39,8 +39,9 @@ class SweepStepper(BaseStepper):
     """
 
     def __init__(self, out: Any, *, wrt: Any = None, mode: str = "forward",
-                 max_nodes: int = 400, title: str = "", interval: int = 900) -> None:
-        graph = out if isinstance(out, Graph) else trace(out)
+                 max_nodes: int = 400, title: str = "", interval: int = 900,
+                 names: Names = None, numbering: str = "inner") -> None:
+        graph = out if isinstance(out, Graph) else trace(out, names=names, numbering=numbering)
         super().__init__(graph, max_nodes=max_nodes, slot_titles=("tangent", "adjoint"),
                          title=title, interval=interval)
         leaves = self._visible_leaves() or [i for i in graph.leaves]

@@ -47,8 +47,8 @@ def test_next_prev_reset_jump_move_through_the_steps_and_update_highlight_and_pa
     start_panel, start_style = w.panel.value, w.style_.value
     w.next()
     assert w.step == 1 and w.slider.value == 1
-    assert w.frame.current == 5 and g.names[5] == "v5"
-    assert "Forward step 1 of 5" in w.panel.value and "v5 = x1 * w1" in w.panel.value
+    assert w.frame.current == 5 and g.names[5] == "v0", "computed nodes are v0, v1, ... as notebook 02 numbers them"
+    assert "Forward step 1 of 5" in w.panel.value and "v0 = x1 * w1" in w.panel.value
     assert f"#{w.layout_.uid}_n5 polygon" in w.style_.value
     assert w.panel.value != start_panel and w.style_.value != start_style
     w.prev()
@@ -57,7 +57,7 @@ def test_next_prev_reset_jump_move_through_the_steps_and_update_highlight_and_pa
     assert w.step == 0, "previous at the first step stays there"
     w.jump(7)  # first backward edge: tanh passes grad 1 * 0.5 to n
     assert w.frame.current == g.output and w.frame.edge == 0
-    assert "Backward step 1 of 9" in w.panel.value and "grad(v8) += 0.5:  0 \u2192 0.5" in w.panel.value
+    assert "Backward step 1 of 9" in w.panel.value and "grad(v3) += 0.5:  0 \u2192 0.5" in w.panel.value
     w.jump(10_000)
     assert w.step == w.n_steps - 1 and w.next_button.disabled
     assert "x1: -1.5, w1: 1, x2: 0.5, w2: 0, b: 0.5" in w.panel.value
@@ -171,13 +171,13 @@ def test_forward_mode_tangents_and_reverse_mode_adjoints_sweep_the_same_picture(
     raw = w.layout_.raw
     assert w.n_steps == 1 + 5 + 1
     w.jump(w.n_steps - 1)
-    assert "tangent(v9) = dv9/dx1 = -1.5" in w.panel.value
+    assert "tangent(v4) = dv4/dx1 = -1.5" in w.panel.value
     assert "tangent -1.5000" in w.picture.value
     calls = []
     monkeypatch.setattr(graph_svg.graphviz.Digraph, "pipe", lambda *a, **k: calls.append(1))
     w.wrt_menu.value = w.graph.names.index("b")
     w.jump(w.n_steps - 1)
-    assert "tangent(v9) = dv9/db = 0.5" in w.panel.value
+    assert "tangent(v4) = dv4/db = 0.5" in w.panel.value
     w.mode_buttons.value = REVERSE
     assert w.n_steps == 1 + 9 + 1 and w.step == 0 and "seed" in w.panel.value
     w.jump(w.n_steps - 1)
@@ -212,7 +212,7 @@ def test_stepping_never_changes_the_students_objects():
 
 def test_a_reopened_notebook_without_a_kernel_shows_a_useful_text():
     w = GraphStepper(neuron()[0])
-    assert repr(w).startswith("GraphStepper of v9 (10 nodes)")
+    assert repr(w).startswith("GraphStepper of v4 (10 nodes)")
 
 
 def path_without_system_dot() -> str:
