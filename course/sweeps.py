@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from course.graph import Graph, Names, TangentStep, forward_mode, node_index, trace
 from course.graph_svg import Frame, Slot, fmt
-from course.stepper import BaseStepper, local_name, num, rule_text, wrapped
+from course.stepper import BaseStepper, local_name, num, rule_lines, wrapped
 
 FORWARD = "forward mode (tangents)"
 REVERSE = "reverse mode (adjoints)"
@@ -125,7 +125,7 @@ class SweepStepper(BaseStepper):
                 f"{lead}= {symb}",
                 f"{'':<{len(lead)}}= {terms}",
                 f"{'':<{len(lead)}}= {num(t.tangent)}",
-                "  " + rule_text(node)]
+                *rule_lines(node)]
 
     def _reverse_done(self) -> tuple[Frame, Callable]:
         g, lay = self.graph, self.layout_
