@@ -56,12 +56,21 @@ class SweepStepper(BaseStepper):
                                          description="seed input", layout={"width": "220px"})
         self.children = (widgets.HBox([self.mode_buttons, self.wrt_menu]), *self.children)
         self._build()
-        self.mode_buttons.observe(lambda _: self._set_frames(self._mode_frames()), "value")
+        self.mode_buttons.observe(self._on_mode, "value")
+        self._show_wrt_menu()
         self.wrt_menu.observe(self._on_wrt, "value")
 
     @property
     def mode(self) -> str:
         return "forward" if self.mode_buttons.value == FORWARD else "reverse"
+
+    def _on_mode(self, change: dict[str, Any]) -> None:
+        self._show_wrt_menu()
+        self._set_frames(self._mode_frames())
+
+    def _show_wrt_menu(self) -> None:
+        """The seed-input menu only in forward mode: reverse mode seeds the output, not an input."""
+        self.wrt_menu.layout.display = None if self.mode == "forward" else "none"
 
     def _on_wrt(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:

@@ -238,3 +238,32 @@ def test_the_picture_is_laid_out_with_graphviz_pure_when_path_has_no_system_dot(
     where, nodes = res.stdout.split()
     assert Path(where).name == "graphviz-pure" and Path(where).parent == Path(sys.executable).parent
     assert nodes == "10"
+
+
+def test_the_seed_input_menu_shows_in_forward_mode_only():
+    o, leaves = neuron()
+    w = SweepStepper(o, wrt=leaves["x1"])
+    assert w.wrt_menu.layout.display is None
+    w.mode_buttons.value = REVERSE
+    assert w.wrt_menu.layout.display == "none"
+    w.mode_buttons.value = w.mode_buttons.options[0]
+    assert w.wrt_menu.layout.display is None
+    assert SweepStepper(o, mode="reverse").wrt_menu.layout.display == "none"
+
+
+def test_every_picture_scales_to_the_column_and_never_past_its_own_size():
+    w = GraphStepper(mlp_like(4, 4))
+    svg = w.picture.value
+    natural = graph_svg.natural_width(w.layout_.raw)
+    assert natural > 300
+    assert f'<svg width="100%" style="max-width:{natural:.0f}px;height:auto;display:block"' in svg
+    tag = svg[svg.index("<svg "):].split(">", 1)[0]
+    assert "viewBox=" in tag and 'height="' not in tag, tag
+
+
+def test_a_long_rule_line_wraps_onto_the_next_lines_instead_of_being_cut():
+    from course.stepper import panel_html
+    long = "  rule: " + "word " * 40
+    text = panel_html([long])
+    assert "\u2026" not in text and text.count("word") == 40
+    assert all(len(ln) <= 80 for ln in text.split(">", 1)[1].split("\n"))
