@@ -170,7 +170,7 @@ def draw(
         raise ValueError(f"each variable is defined once; defined more than once: {sorted(dupes)}")
     values = dict(values or {})
     grads = dict(grads or {})
-    g = Figure(graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25"},
+    g = Figure(graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.3"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"arrowsize": "0.7"})
     if title:

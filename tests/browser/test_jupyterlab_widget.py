@@ -31,6 +31,7 @@ from chromium import FLAGS, find_or_install
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DEMO = HERE / "graph_widget_demo.ipynb"
+FIT_DEMO = HERE / "fit_and_replay_demo.ipynb"
 ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.browser
 
@@ -54,7 +55,8 @@ def free_port() -> int:
 @pytest.fixture
 def lab(tmp_path):
     """A JupyterLab server on a free port, serving a copy of the demo notebook."""
-    shutil.copy(DEMO, tmp_path / DEMO.name)
+    for nb in HERE.glob("*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)  # no "official Jupyter news?" toast over the screenshot
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
@@ -208,3 +210,72 @@ def test_stepper_runs_in_jupyterlab_and_next_moves_highlight_and_panel(chromium_
     assert "image/svg+xml" not in mimes, "SVG output would be untrusted in a reopened notebook"
     texts = [o["data"]["text/plain"] for o in outputs if "text/plain" in o.get("data", {})]
     assert any("GraphStepper of" in "".join(t) and "run the cell" in "".join(t) for t in texts)
+
+
+FITS = """() => {
+  const out = [];
+  const pics = [...document.querySelectorAll('.ag-figure svg, .ag-stepper svg')];
+  for (const svg of pics) {
+    const column = svg.closest('.jp-OutputArea-output') || svg.closest('.jp-Cell');
+    const r = svg.getBoundingClientRect(), c = column.getBoundingClientRect();
+    const natural = parseFloat(svg.style.maxWidth);
+    const text = [...svg.querySelectorAll('text')].find(t => t.textContent.trim().length > 1);
+    out.push({kind: svg.closest('.ag-figure') ? 'figure' : 'stepper', right: r.right,
+              columnRight: c.right, width: r.width, natural,
+              textHeight: text ? text.getBoundingClientRect().height : 0});
+  }
+  return out;
+}"""
+RED_NODES = """(stepper) => [...stepper.querySelectorAll('svg g.node')]
+  .filter(g => { const p = g.querySelector('polygon'); return p && getComputedStyle(p).fill === 'rgb(255, 138, 128)'; })
+  .map(g => g.id.split('_').pop())"""
+
+
+def open_notebook(page, url: str, name: str) -> None:
+    page.goto(f"{url}/lab/tree/{name}", wait_until="domcontentloaded")
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+
+
+def test_at_1024_px_wide_graphs_fit_the_column_and_the_replay_stops_at_the_planted_bug(
+        chromium_path, lab):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium_path), headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 900})
+            page.set_default_timeout(30_000)
+            open_notebook(page, url, FIT_DEMO.name)
+            # the file browser folded away, as a student reading at 1024 px would: a ~900 px column
+            page.evaluate("window.jupyterapp.shell.collapseLeft()")
+            run_all_cells(page)
+            page.wait_for_function("document.querySelectorAll('.ag-stepper').length == 2 && "
+                                   "document.querySelector('.ag-figure svg')", timeout=60_000)
+            pics = page.evaluate(FITS)
+            assert [q["kind"] for q in pics] == ["figure", "stepper", "stepper"], pics
+            for q in pics[:2]:  # the two wide pictures: scaled down to the column, right edge inside
+                assert q["natural"] > q["columnRight"] - 250, f"not a wide graph: {q}"
+                assert q["width"] < q["natural"] - 1, f"not scaled down: {q}"
+                assert q["right"] <= q["columnRight"] + 0.5, f"runs past the column: {q}"
+                assert q["textHeight"] >= 9, f"text shrank below 9 px: {q}"
+            page.locator(".ag-figure").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "fit_wide_graph_1024.png"))
+            page.locator(".ag-stepper").first.screenshot(path=str(ARTIFACTS / "fit_wide_stepper_1024.png"))
+
+            replay = page.locator(".ag-stepper").nth(1)
+            handle = replay.element_handle()
+            assert "first difference at step 2" in replay.inner_text()
+            replay.get_by_role("button", name="first difference").click()
+            wait_for_panel(page, handle, "Step 2 of 2")
+            text = replay.locator("pre.ag-panel").inner_text()
+            assert "FIRST DIFFERENCE" in text and "Misconception [grad-overwritten]" in text, text
+            assert "a        +2            +4" in text, text
+            assert page.evaluate(RED_NODES, handle) == ["n0", "n2"], "a and a + a drawn red"
+            replay.scroll_into_view_if_needed()
+            replay.screenshot(path=str(ARTIFACTS / "replay_stepper_first_difference_1024.png"))
+        finally:
+            browser.close()
