@@ -35,6 +35,9 @@ FONT = "Helvetica"  # has built-in metrics in dot; browsers fall back to a sans-
 COLORS = {"current": "#ffd54f", "related": "#cfe8ff", "edge": "#d62728", "used": "#555555",
           "idle": "#c8c8c8", "bad": "#ff8a80"}
 PX_PER_PT = 4 / 3  # dot measures in points; a CSS pixel is 3/4 of a point
+#: a left-to-right picture wider than this (CSS px) is laid out top to bottom instead, if that
+#: is narrower: scaled into a ~900 px column it would shrink its text below about 8 px
+WIDE_PX = 1400
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
@@ -118,13 +121,30 @@ def _cell(text: str) -> str:
 
 
 def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout:
-    """Run ``dot`` once. ``slot_width``: characters reserved for the grad/tangent cell."""
+    """Run ``dot`` once (twice for a graph too wide left to right, see :data:`WIDE_PX`).
+    ``slot_width``: characters reserved for the grad/tangent cell."""
     visible = choose_visible(graph, max_nodes)
     shown = set(visible)
     uid = "ag" + secrets.token_hex(5)
     edges = [k for k, s in enumerate(graph.backward) if s.output in shown]
-    width = max(slot_width, 11)
-    dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "nodesep": "0.15", "ranksep": "0.35",
+    raw = _dot(graph, uid, visible, edges, max(slot_width, 11), "LR")
+    wide = natural_width(raw)
+    if wide is not None and wide > WIDE_PX:  # a deep graph: top to bottom keeps its text legible
+        tall = _dot(graph, uid, visible, edges, max(slot_width, 11), "TB")
+        if (natural_width(tall) or wide) < wide:
+            raw = tall
+    lay = Layout(uid, visible, edges, len(graph.nodes) - len(visible), raw)
+    lay.pos = {i: p + 1 for p, i in enumerate(visible)}
+    base = len(visible) + (1 if lay.hidden else 0)
+    lay.edge_pos = {k: base + p + 1 for p, k in enumerate(edges)}
+    return lay
+
+
+def _dot(graph: Graph, uid: str, visible: list[int], edges: list[int], width: int,
+         rankdir: str) -> str:
+    """dot's SVG of the visible part of ``graph``, ``rankdir`` 'LR' or 'TB'."""
+    shown = set(visible)
+    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.35",
                                        "bgcolor": "transparent"},
                            node_attr={"shape": "plain", "fontname": FONT, "fontsize": "11"},
                            edge_attr={"arrowsize": "0.6"})
@@ -143,12 +163,7 @@ def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout
         step = graph.backward[k]
         src = f"n{step.input}" if step.input in shown else "more"
         dot.edge(src, f"n{step.output}", id=f"{uid}_e{k}")
-    raw = dot.pipe("svg", encoding="utf-8")
-    lay = Layout(uid, visible, edges, hidden, raw)
-    lay.pos = {i: p + 1 for p, i in enumerate(visible)}
-    base = len(visible) + (1 if hidden else 0)
-    lay.edge_pos = {k: base + p + 1 for p, k in enumerate(edges)}
-    return lay
+    return dot.pipe("svg", encoding="utf-8")
 
 
 _GROUP = re.compile(r'<g id="([^"]+)" class="(node|edge)">(.*?)</g>\n', re.S)

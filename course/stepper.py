@@ -92,7 +92,7 @@ class BaseStepper(widgets.VBox):
         self.layout_ = layout(graph, max_nodes=max_nodes, slot_width=width)
         self._frames: list[tuple[Frame, Callable[[], list[str]]]] = []
         self.picture = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="560px",
-                                                          max_width="100%", width="100%"))
+                                                          max_width="100%"))
         self.style_ = widgets.HTML(layout=widgets.Layout(height="0px", margin="0"))
         self.panel = widgets.HTML()
         self.header = widgets.HTML(self._header_html(title))

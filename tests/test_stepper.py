@@ -267,3 +267,20 @@ def test_a_long_rule_line_wraps_onto_the_next_lines_instead_of_being_cut():
     text = panel_html([long])
     assert "\u2026" not in text and text.count("word") == 40
     assert all(len(ln) <= 80 for ln in text.split(">", 1)[1].split("\n"))
+
+
+def chain(k):
+    x = Value(0.5, label="x")
+    y = x
+    for i in range(k):
+        y = (y * Value(1.1, label=f"w{i}") + 0.1).tanh()
+    return y
+
+
+def test_a_graph_too_wide_left_to_right_is_laid_out_top_to_bottom_and_a_moderate_one_is_not():
+    moderate, deep = GraphStepper(chain(2)).layout_, GraphStepper(chain(9)).layout_
+    w, h = (float(v) for v in re.search(r'viewBox="0[.0]* 0[.0]* ([\d.]+) ([\d.]+)"', moderate.raw).groups())
+    assert graph_svg.WIDE_PX > graph_svg.natural_width(moderate.raw) > 968 and w > h, "left to right"
+    assert graph_svg.natural_width(deep.raw) < graph_svg.WIDE_PX, "the deep chain is narrow now"
+    w, h = (float(v) for v in re.search(r'viewBox="0[.0]* 0[.0]* ([\d.]+) ([\d.]+)"', deep.raw).groups())
+    assert h > 2 * w, "top to bottom"
