@@ -263,9 +263,11 @@ def choose_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names = None,
     2. The object's ``label`` attribute, when it is a non-empty string.
     3. Automatic: ``numbering="inner"`` (default) numbers the computed nodes
        ``v0, v1, ...`` in topological order, as notebook 02 writes its
-       intermediate variables, and unlabelled leaves ``x0, x1, ...``;
+       intermediate variables, and unlabelled leaves by their value (``2``,
+       ``0.1``; ``0.1#2`` for a second leaf of the same value): most often
+       they are numbers the engine wrapped, as in ``2 * a``;
        ``numbering="all"`` numbers every node ``v<index>``. Automatic names
-       skip names already taken.
+       skip names already taken, so names are unique unless given twice.
     """
     if numbering not in ("inner", "all"):
         raise ValueError(f"numbering is 'inner' or 'all', not {numbering!r}")
@@ -280,19 +282,20 @@ def choose_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names = None,
         given[i] = name
     taken = {g for g in given if g}
     out: list[str] = []
-    counters = {"v": 0, "x": 0}
+    counter = 0
     for i in range(n):
         if given[i]:
             out.append(given[i])
-            continue
-        if numbering == "all":
+        elif numbering == "all":
             out.append(f"v{i}")
-            continue
-        letter = "x" if leaf[i] else "v"
-        while f"{letter}{counters[letter]}" in taken:
-            counters[letter] += 1
-        out.append(f"{letter}{counters[letter]}")
-        counters[letter] += 1
+        elif leaf[i]:  # most often a number the engine wrapped (the 2 of 2 * a): show it
+            out.append(_unique(_number_name(objs[i]), taken))
+        else:
+            while f"v{counter}" in taken:
+                counter += 1
+            out.append(f"v{counter}")
+            counter += 1
+        taken.add(out[-1])
     renames = ({k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)}
                if isinstance(names, Mapping) else {})
     if renames:  # {"v0": "x1w1"}: the keys are the names the nodes get without ``names``
@@ -303,6 +306,21 @@ def choose_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names = None,
                            f"the names are {', '.join(default)}")
         out = [out[i] if i in explicit else renames.get(default[i], out[i]) for i in range(n)]
     return out
+
+
+def _number_name(obj: Any) -> str:
+    x = _float(getattr(obj, "data", None))
+    return "?" if x is None else f"{x:g}"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name#2``, ``name#3``, ... when it is taken."""
+    if name not in taken:
+        return name
+    k = 2
+    while f"{name}#{k}" in taken:
+        k += 1
+    return f"{name}#{k}"
 
 
 def _explicit_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names) -> dict[int, str]:

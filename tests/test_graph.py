@@ -374,10 +374,11 @@ def test_computed_nodes_are_numbered_v0_v1_in_evaluation_order_as_notebook_02_do
     assert trace(f, numbering="all").names[2:] == [f"v{i}" for i in range(2, 9)]
 
 
-def test_unlabelled_leaves_are_x0_x1_and_never_take_a_name_already_used():
-    a, b = Value(1.0, label="x0"), Value(2.0)
-    g = trace(a * b + Value(3.0))
-    assert g.names == ["x0", "x1", "x2", "v0", "v1"]
+def test_unlabelled_leaves_are_named_by_their_value_and_names_stay_unique():
+    a, b = Value(1.0, label="x0"), Value(0.1)
+    g = trace((a * b + 0.1) * 2 + Value(2.0, label="v1"))
+    assert g.names == ["x0", "0.1", "0.1#2", "2", "v1", "v0", "v2", "v3", "v4"]
+    assert [n.formula(g.names) for n in g.nodes[6:8]] == ["v0 + 0.1#2", "v2 * 2"]
 
 
 def test_names_can_be_given_as_a_list_a_name_to_node_map_or_renames():
