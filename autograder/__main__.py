@@ -8,7 +8,10 @@ from . import release
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    from . import textsource
     names = args.assignments or release.assignments()
+    for nb in textsource.build_all(release.SOURCE, names):
+        print(f"  built {nb.relative_to(release.ROOT)} from its text source", flush=True)
     print(f"regenerating release/ for {', '.join(names)}", flush=True)
     for nb in release.generate(names=names):
         print(f"  wrote {nb.relative_to(release.ROOT)}", flush=True)
