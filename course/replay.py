@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from course import rules
+from course.checks.messages import misconception
 from course.graph import CHILD_ATTRS, Graph, Names, trace
 
 MAX_NODES = 5000  #: a replay records every grad change: keep it to teaching-sized graphs
@@ -60,8 +61,8 @@ def step_through(expr: str = "loss") -> str:
 
 
 def hint(tag: str) -> str:
-    """The misconception line, in the format of :func:`course.checks.misconception`."""
-    return f"Misconception [{tag}]: {HINTS[tag]}"
+    """The misconception line of a known mistake (tagged as every check's hints are)."""
+    return misconception(tag, HINTS[tag])
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,8 @@ class _Recorder:
     def __init__(self, copies: list[Any], index: dict[int, int]) -> None:
         self.copies, self.index = copies, index
         self.log: list[tuple[int, list[float | None], list[float | None], str]] = []
+        self.limit = 10 * len(copies) + 100  #: a backward in circles (or exponential) stops here
+        self.too_many = False
 
     def grads(self) -> list[float | None]:
         out = []
@@ -271,6 +274,9 @@ class _Recorder:
         return out
 
     def run(self, node: Any, call: Callable[[], Any]) -> Any:
+        if len(self.log) >= self.limit:
+            self.too_many = True
+            raise _Stop()
         before = self.grads()
         try:
             result = call()
@@ -326,20 +332,26 @@ def replay(out: Any, *, names: Names = None, numbering: str = "inner") -> Replay
                          f"(at most {MAX_NODES}), e.g. one data point instead of the whole loss")
     snapshot = [(o, _state(o)) for o in reachable(out)]
     notes: list[str] = []
-    order, log = _run(out, graph, notes)
+    raised: list[str] = []
+    order, log = _run(out, graph, notes, raised)
     for obj, state in snapshot:
         if _state(obj) != state:
             obj.data, obj.grad = state
             notes.append("A _backward reached one of your own objects (not the copy), through a "
                          "global name perhaps: its data and grad were put back.")
-    return _compare(graph, order, log, notes)
+    result = _compare(graph, order, log, notes)
+    first = result.first
+    if raised and (first is None or first.step is None):  # a step that went wrong before stays first
+        result.problems = [Problem(None, None, None, "backward-error",
+                                   f"your backward() raised {raised[0]} (outside any _backward)")]
+    return result
 
 
 def _state(obj: Any) -> tuple[Any, Any]:
     return getattr(obj, "data", None), getattr(obj, "grad", None)
 
 
-def _run(out: Any, graph: Graph, notes: list[str]) -> tuple[str, list]:
+def _run(out: Any, graph: Graph, notes: list[str], raised: list[str]) -> tuple[str, list]:
     """The calls of the student's ``backward()``, or of a valid order when it is not written."""
     for attempt in ("yours", "valid"):
         copies_by_id = copy_graph(out)
@@ -371,9 +383,12 @@ def _run(out: Any, graph: Graph, notes: list[str]) -> tuple[str, list]:
             notes.append("Your backward() is not written yet (NotImplementedError): replaying your "
                          "_backward closures in a valid topological order.")
         except _Stop:
+            if rec.too_many:
+                notes.append(f"The replay stopped after {rec.limit} calls of _backward for "
+                             f"{len(graph.nodes)} nodes: your backward() calls them again and again.")
             return ("your backward()" if attempt == "yours" else "a valid topological order"), rec.log
         except Exception as err:  # noqa: BLE001 (backward() itself raised, outside any _backward)
-            notes.append(f"Your backward() raised {type(err).__name__}: {err}")
+            raised.append(f"{type(err).__name__}: {err}")
             return "your backward()", rec.log
     return "a valid topological order", []
 

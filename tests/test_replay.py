@@ -275,3 +275,38 @@ def test_a_correct_engine_has_no_difference_to_jump_to():
     assert w.diff_step is None and w.diff_button.disabled
     assert all("#ff8a80" not in (w.jump(k) or w.style_.value) for k in range(w.n_steps))
     assert "No difference" in panel_text(w)
+
+
+def test_micrograds_set_children_and_closures_replay_with_no_difference():
+    micrograd = pytest.importorskip("micrograd.engine")
+    a, b = micrograd.Value(3.0), micrograd.Value(-2.0)
+    out = (a * a + a * b).relu() + (b - a) ** 2
+    r = replay(out)
+    assert r.first is None, r.report()
+    out.backward()
+    grads = {id(v): r.final[i] for v, i in ((a, r.graph.ids[id(a)]), (b, r.graph.ids[id(b)]))}
+    assert grads == {id(a): a.grad, id(b): b.grad}, "the replay computes what micrograd computes"
+
+
+def test_a_backward_that_calls_in_circles_is_stopped_and_said_so():
+    Value = engine()
+
+    def forever(self):
+        self.grad = 1.0
+        while True:
+            self._backward()
+    Value.backward = forever
+    a = Value(1.0, label="a")
+    r = replay(a * 2.0)
+    assert r.first.tag == "no-topological-order" and r.first.step == 2
+    assert "stopped after" in r.report()
+
+
+def test_a_backward_that_raises_outside_any_backward_is_the_difference():
+    Value = engine()
+
+    def broken(self):
+        raise RecursionError("maximum recursion depth exceeded")
+    Value.backward = broken
+    r = replay(Value(1.0) * 2.0)
+    assert r.first.tag == "backward-error" and "RecursionError" in r.report()
