@@ -5,10 +5,13 @@ to a file the student never edited updates it; a release change to a file the
 student edited keeps their edits byte for byte, writes the new version beside
 it and reports the change (again on the next sync, until the student deletes
 the new file); an unreadable record never leads to an overwrite; work/ is
-ignored by git; ./run lab opens the working copy, not release/.
+ignored by git; the real ./run lab fetches the working copy (COURSE_WORK)
+and starts JupyterLab after it.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -75,9 +78,38 @@ def test_a_lost_or_broken_record_never_overwrites_a_file(tmp_path):
     assert (work / "01_a" / "01_a.ipynb").read_text() == '{"v": 1}'
 
 
-def test_work_is_ignored_by_git_and_run_lab_opens_it():
+def test_work_is_ignored_by_git():
     res = subprocess.run(["git", "check-ignore", "-q", "work/01_numerical_slopes/x.ipynb"], cwd=ROOT)
     assert res.returncode == 0, "work/ must be in .gitignore"
-    run = (ROOT / "run").read_text()
-    lab = run[run.index("  lab)"):run.index(";;", run.index("  lab)"))]
-    assert "course.workspace" in lab and '--notebook-dir="$WORK"' in lab
+
+
+def run_lab_show_config(work: Path) -> subprocess.CompletedProcess:
+    """The real ./run lab; --show-config makes JupyterLab print its settings and exit."""
+    env = {**os.environ, "COURSE_WORK": str(work)}
+    return subprocess.run([str(ROOT / "run"), "lab", "--show-config"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_run_lab_fetches_the_working_copy_and_opens_jupyterlab_there(tmp_path):
+    res = run_lab_show_config(tmp_path / "mine")
+    assert res.returncode == 0, res.stderr[-2000:]
+    fetched = sorted(p.relative_to(tmp_path / "mine").as_posix()
+                     for p in (tmp_path / "mine").rglob("*.ipynb"))
+    assert fetched == sorted(p.relative_to(ROOT / "release").as_posix()
+                             for p in (ROOT / "release").rglob("*.ipynb")) and fetched
+    assert f"your working copy: {tmp_path / 'mine'}" in res.stderr
+    assert f".root_dir = '{tmp_path / 'mine'}'" in res.stdout, res.stdout[-1500:]
+    res = run_lab_show_config(tmp_path / "mine")
+    assert "fetched" not in res.stderr, "the second time there is nothing to fetch"
+
+
+def test_a_working_copy_inside_the_checkout_is_opened_from_the_checkouts_root():
+    """As the default work/ is: nbgrader wants its course folder inside the server's root."""
+    inside = ROOT / ".pytest_cache" / f"work-{os.getpid()}"
+    try:
+        res = run_lab_show_config(inside)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert f".root_dir = '{ROOT}'" in res.stdout
+        assert f".default_url = '/lab/tree/.pytest_cache/{inside.name}'" in res.stdout
+    finally:
+        shutil.rmtree(inside, ignore_errors=True)
