@@ -315,6 +315,9 @@ class GraphStepper(BaseStepper):
                        if e is None or g.grads[i] is None or abs(e - g.grads[i]) > 1e-9 * (1 + abs(e))]
                 res += ["", "  your objects' .grad (read when the widget was made): "
                         + ("they all match." if not bad else "they differ at " + ", ".join(bad))]
+                if bad:
+                    res.append("  to see the step of your backward that goes wrong: "
+                               "from course.replay_stepper import ReplayStepper; ReplayStepper(out)")
             return res
 
         return Frame(known=len(lay.visible), revealed=revealed), lines

@@ -310,3 +310,18 @@ def test_a_backward_that_raises_outside_any_backward_is_the_difference():
     Value.backward = broken
     r = replay(Value(1.0) * 2.0)
     assert r.first.tag == "backward-error" and "RecursionError" in r.report()
+
+
+def test_the_graph_stepper_points_to_the_replay_when_the_students_grads_differ():
+    from course.stepper import GraphStepper
+    out = neuron(engine("no-swap"))
+    out.backward()
+    w = GraphStepper(out)
+    w.jump(w.n_steps - 1)
+    text = " ".join(panel_text(w).split())  # long lines wrap in the panel
+    assert "they differ at x1, w1, x2, w2" in text and "ReplayStepper(out)" in text
+    fine = neuron(engine())
+    fine.backward()
+    w = GraphStepper(fine)
+    w.jump(w.n_steps - 1)
+    assert "they all match" in panel_text(w) and "ReplayStepper" not in panel_text(w)
