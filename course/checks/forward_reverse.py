@@ -84,9 +84,17 @@ def hard_coded(visible: Any, what: str = "the answer") -> tuple[str, Any, str]:
                                    "compute it from the inputs instead of returning a fixed value")
 
 
-def stopped(err: StudentError, hint: str) -> CheckFailed:
-    """The failure for an error in the student's code that a known mistake explains (their frames kept)."""
-    return CheckFailed(report(f"{err.what} raised {err.name}: {err.message}", hint=hint), err.trace)
+def ask_explained(what: str, fn: Callable, *args: Any, explain: Callable[[StudentError], str | None]) -> Any:
+    """:func:`ask`, and when the student's code raises an error that a known mistake explains
+    (``explain(err)`` gives its hint), a failure with that hint and the student's own frames."""
+    __tracebackhide__ = True
+    try:
+        return ask(what, fn, *args)
+    except StudentError as err:
+        hint = explain(err)
+        if hint is None:
+            raise
+        raise CheckFailed(report(f"{err.what} raised {err.name}: {err.message}", hint=hint), err.trace) from None
 
 
 # ---------------------------------------------------------------------------
@@ -103,14 +111,10 @@ def _pair(d: Any) -> Any:
 def ask_dual(what: str, make: Callable[[], Any]) -> tuple[float, float]:
     """Ask the student's Dual for one result, as (value, tangent) floats."""
     __tracebackhide__ = True
-    try:
-        got = ask(what, lambda: _pair(make()))
-    except StudentError as err:
-        if err.is_a("AttributeError") and ("'float'" in err.message or "'int'" in err.message):
-            raise stopped(err, misconception(
-                "constant-not-lifted", "a plain number has no .value or .tangent: turn it into a Dual "
-                "first (Dual.lift(x) returns Dual(x, 0.0) for a number)")) from None
-        raise
+    got = ask_explained(what, lambda: _pair(make()), explain=lambda err: misconception(
+        "constant-not-lifted", "a plain number has no .value or .tangent: turn it into a Dual first "
+        "(Dual.lift(x) returns Dual(x, 0.0) for a number)")
+        if err.is_a("AttributeError") and ("'float'" in err.message or "'int'" in err.message) else None)
     if got is None:
         fail(f"{what} returned None", hint=missing_return("the Dual method behind it", "a new Dual"))
     if not (isinstance(got, tuple) and len(got) == 2 and all(is_number(v) for v in got)):
@@ -289,14 +293,10 @@ def ask_jvp(what: str, jvp: Callable, fn: Callable, xs: list[float], v: list[flo
             outputs: int | None = None) -> tuple[Any, Any]:
     """Ask the student's jvp for (value, tangent): two floats, or two arrays of ``outputs`` entries."""
     __tracebackhide__ = True
-    try:
-        got = ask(what, jvp, fn, xs, v)
-    except StudentError as err:
-        if outputs is not None and err.is_a("AttributeError") and "'float'" in err.message:
-            raise stopped(err, misconception(
-                "constant-output-not-lifted", "an output of f can be a plain number (the constant 7.0 "
-                "here): Dual.lift it, as a constant it has tangent 0")) from None
-        raise
+    got = ask_explained(what, jvp, fn, xs, v, explain=lambda err: misconception(
+        "constant-output-not-lifted", "an output of f can be a plain number (the constant 7.0 here): "
+        "Dual.lift it, as a constant it has tangent 0")
+        if outputs is not None and err.is_a("AttributeError") and "'float'" in err.message else None)
     if got is None:
         fail(f"{what} returned None", hint=missing_return("jvp", "(value, tangent)"))
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
@@ -428,10 +428,6 @@ def tape_of_f(x0: float, x1: float) -> tuple[CheckTape, list[Slot], Slot]:
     return t, [a, b], y
 
 
-def _adjoints(backward: Callable, tape: CheckTape, out: Slot) -> Any:
-    return backward(tape, out)
-
-
 COURSE_SWEEP = ("the sweep is yours to write: the tape handed to backward has only .values and "
                 ".entries; loop over reversed(tape.entries) yourself")
 
@@ -439,12 +435,8 @@ COURSE_SWEEP = ("the sweep is yours to write: the tape handed to backward has on
 def ask_adjoints(what: str, backward: Callable, tape: CheckTape, out: Slot) -> np.ndarray:
     """The student's adjoints of every value on ``tape`` (one float each)."""
     __tracebackhide__ = True
-    try:
-        got = ask(what, _adjoints, backward, tape, out)
-    except StudentError as err:
-        if err.is_a("AttributeError") and "backward" in err.message:
-            raise stopped(err, misconception("course-sweep-called", COURSE_SWEEP)) from None
-        raise
+    got = ask_explained(what, backward, tape, out, explain=lambda err: misconception(
+        "course-sweep-called", COURSE_SWEEP) if err.is_a("AttributeError") and "backward" in err.message else None)
     adj = array(what, got, returns="the list of adjoints")
     if adj.shape != (len(tape.values),):
         fail(f"{what} must return one adjoint per value on the tape",
@@ -599,12 +591,8 @@ def ask_matvec(what: str, MatVec: type, W: np.ndarray, x: np.ndarray, g: np.ndar
                ) -> tuple[np.ndarray, np.ndarray]:
     """The student's (dL/dW, dL/dx), each of its input's shape."""
     __tracebackhide__ = True
-    try:
-        got = ask(what, _matvec_grads, MatVec, W, x, g)
-    except StudentError as err:
-        if err.is_a("ValueError") and not err.not_written:
-            raise stopped(err, misconception("jacobian-transposed", SHAPES)) from None
-        raise
+    got = ask_explained(what, _matvec_grads, MatVec, W, x, g, explain=lambda err: misconception(
+        "jacobian-transposed", SHAPES) if err.is_a("ValueError") else None)
     if got is None:
         fail(f"{what} returned None", hint=missing_return("MatVec.backward", "(dL/dW, dL/dx)"))
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
