@@ -206,6 +206,40 @@ def test_the_notebook_layer_gradients_match_torch_and_central_differences(solved
         np.testing.assert_allclose(ours[k], array_gradient(L, args[k]), rtol=1e-6, atol=1e-8)
 
 
+def test_the_notebook_layer_jacobians_match_torch_and_central_differences(solved):
+    rng = np.random.default_rng(SEED)
+    for m, n in [(3, 4), (1, 2), (4, 1)]:
+        W, x, b = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+        J_x, J_W = solved["layer_jacobians"](W, x, b)
+        tJ_W, tJ_x = torch.autograd.functional.jacobian(
+            lambda W_, x_: torch.tanh(W_ @ x_ + torch.tensor(b)), (torch.tensor(W), torch.tensor(x)))
+        np.testing.assert_allclose(J_x, tJ_x.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(J_W, tJ_W.numpy(), rtol=1e-13, atol=1e-15)
+        for i in range(m):  # row i of each Jacobian is the gradient of y_i
+            np.testing.assert_allclose(J_x[i], array_gradient(lambda v: np.tanh(W @ v + b)[i], x), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(J_W[i], array_gradient(lambda V: np.tanh(V @ x + b)[i], W), rtol=1e-6, atol=1e-8)
+        g = rng.normal(size=m)
+        dW, dx = solved["layer_vjp"](W, x, b, g)
+        np.testing.assert_allclose(dx, g @ J_x, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(dW, np.tensordot(g, J_W, axes=1), rtol=1e-12, atol=1e-14)
+
+
+def test_the_notebook_names_the_tape_of_f_as_notebook_02_does(solved, capsys):
+    """x0, x1, then v0 ... v6 in notebook 02's order (v0 = x0², v1 = v0/x1, ..., v6 = v3 + v5)."""
+    t = Tape()
+    x0, x1 = t.variable(1.5), t.variable(2.0)
+    course_f(x0, x1)
+    capsys.readouterr()
+    solved["named_listing"](t, {"x0": x0, "x1": x1})
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" = ")[0] + " = " + line.split(" = ")[1] for line in lines] == [
+        "v0 = pow(x0, k=2)", "v1 = div(v0, x1)", "v2 = cos(x0)", "v3 = mul(v1, v2)", "v4 = div(x0, x1)",
+        "v5 = exp(v4)", "v6 = add(v3, v5)"]
+    assert lines[6].split(" = ")[2].startswith(f"{course_f(1.5, 2.0):.6g}")
+    assert [solved[f"v{k}"].label for k in range(7)] == [f"v{k}" for k in range(7)]
+    assert solved["v6"].data == pytest.approx(course_f(1.5, 2.0), rel=1e-15)
+
+
 # ---------------------------------------------------------------------------
 # The reference tape and matrix operations
 

@@ -355,16 +355,29 @@ print("central differences:     ", central_gradient(f, [1.5, 2.0]))
 from course.tape import Tape
 
 tape = Tape()
-x0, x1 = tape.variable(1.5), tape.variable(2.0)   # inputs: v0, v1
+x0, x1 = tape.variable(1.5), tape.variable(2.0)   # the inputs: indices 0 and 1 on the tape
 out = f(x0, x1)
-print(tape.listing())
+
+def named_listing(tape, inputs):
+    # The tape's lines, naming the values as notebook 02 did: the inputs by name, the k-th result v_k.
+    names = {v.index: name for name, v in inputs.items()}
+    names.update({e.out: f"v{k}" for k, e in enumerate(tape.entries)})
+    for e in tape.entries:
+        args = ", ".join([names.get(i, f"{tape.values[i]:g}") for i in e.inputs]
+                         + [f"{key}={value:g}" for key, value in e.params])
+        local = ", ".join(f"{d:.6g}" for d in e.local)
+        print(f"{names[e.out]} = {e.op}({args}) = {tape.values[e.out]:.6g}    local derivatives: ({local})")
+
+named_listing(tape, {"x0": x0, "x1": x1})
 print("output:", out)
 
 
 # %% [markdown]
-# `tape.values[i]` is the value $v_i$; `tape.entries` is the list of lines, each with `e.out` (the
-# index of the result), `e.inputs` (the indices of its operands) and `e.local` (one local derivative
-# per operand).
+# These are the seven intermediate variables $v_0, \dots, v_6$ of notebook 02's evaluation trace,
+# in the same order. On the tape every value has an **index**: `tape.values[i]` is the value at
+# index `i` (here $x_0$ and $x_1$ are at 0 and 1, $v_0 \dots v_6$ at 2 … 8), and a variable's index is
+# `x0.index`. `tape.entries` is the list of lines, each with `e.out` (the index of the result),
+# `e.inputs` (the indices of its operands) and `e.local` (one local derivative per operand).
 #
 # ### Exercise 3: the backward sweep
 #
@@ -392,7 +405,8 @@ print("gradient by forward mode:     ", gradient_forward(f, [1.5, 2.0]))
 # %% [markdown]
 # ### Both sweeps on one graph
 #
-# Here is $f$ once more, built with the course's `Value` engine so a widget can draw its graph.
+# Here is $f$ once more, built step by step with the course's `Value` engine so a widget can draw
+# its graph, with the names $v_0 \dots v_6$ of the tape above.
 # Switch between **forward mode** (the tangents flow from the seeded input to the output:
 # one sweep per input) and **reverse mode** (the adjoints flow from the output back to every
 # input: one sweep for all). Choose the seeded input from the menu and compare the last step
@@ -402,8 +416,19 @@ print("gradient by forward mode:     ", gradient_forward(f, [1.5, 2.0]))
 from course.engine import Value
 from course.sweeps import SweepStepper
 
+def named(v, name):
+    v.label = name   # the name the graph shows for this node
+    return v
+
 g0, g1 = Value(1.5, label="x0"), Value(2.0, label="x1")
-SweepStepper(f(g0, g1), wrt=g0, title="f(x0, x1): forward mode (tangents) and reverse mode (adjoints)")
+v0 = named(g0 ** 2, "v0")          # f step by step, as in notebook 02's evaluation trace
+v1 = named(v0 / g1, "v1")
+v2 = named(cos(g0), "v2")
+v3 = named(v1 * v2, "v3")
+v4 = named(g0 / g1, "v4")
+v5 = named(exp(v4), "v5")
+v6 = named(v3 + v5, "v6")
+SweepStepper(v6, wrt=g0, title="f(x0, x1): forward mode (tangents) and reverse mode (adjoints)")
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward_sweeps_in_reverse", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course.checks.forward_reverse import check_backward_sweeps_in_reverse
@@ -495,6 +520,14 @@ def many_inputs(*xs):
         total = sin(xs[i]) * xs[(i + 1) % n] + total
     return total
 
+def show_panels(*axes):
+    # Legends and grids on every panel, then the figure.
+    for ax in axes:
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+    plt.tight_layout()
+    plt.show()
+
 def best_time(fn, repeat=3):
     # The fastest of a few runs: the least disturbed by whatever else the machine does.
     times = []
@@ -565,11 +598,7 @@ ax1.set(xlabel="n inputs", ylabel="time for the full gradient (ms)", title="f: R
 ax2.loglog(m_sizes, 1e3 * np.array(t_fwd_m), "o-", label="forward mode: 1 pass")
 ax2.loglog(m_sizes, 1e3 * np.array(t_rev_m), "s-", label="reverse mode: m sweeps")
 ax2.set(xlabel="m outputs", ylabel="time for the full Jacobian (ms)", title="f: R -> R^m")
-for ax in (ax1, ax2):
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-plt.tight_layout()
-plt.show()
+show_panels(ax1, ax2)
 
 # %% [markdown]
 # On the log-log plot, a line of slope 1 is cost $\propto n$ and slope 2 is $\propto n^2$. With $n$
@@ -628,52 +657,76 @@ print("d l_2/dx =", sp.diff(logistic(xs_, 2), xs_))
 print("at x = 0.3, sympy:", float(sp.diff(logistic(xs_, 2), xs_).subs(xs_, 0.3)),
       " reverse mode:", vjp(lambda x: logistic(x, 2), [0.3], 1.0)[1][0])
 
+# %% [markdown]
+# A fair race separates two costs. Symbolic differentiation pays **once** to differentiate the
+# expression (`sp.diff`) and compile the result into a Python function (`sp.lambdify`); after that,
+# each **evaluation** of the compiled derivative is plain arithmetic. Reverse mode has no one-off
+# step: every evaluation records the program on a tape and sweeps it. So we time the one-off work
+# and the evaluations separately.
+
 # %% tags=["slow"]
+from sympy.core.cache import clear_cache   # sympy remembers results: differentiate from scratch
+
+def per_call(fn, calls):
+    # The time of one call, from the fastest of a few batches of `calls` calls.
+    return best_time(lambda: [fn() for _ in range(calls)]) / calls
+
 depths = list(range(1, 9))
-size_f, size_df, tape_len, t_sym, t_ad = [], [], [], [], []
-from sympy.core.cache import clear_cache   # sympy remembers results: time it from scratch
-
-def symbolic_derivative(d):
-    clear_cache()
-    dexpr = sp.diff(logistic(xs_, d), xs_)
-    return dexpr, float(dexpr.subs(xs_, 0.3))
-
+size_f, size_df, tape_len, t_diff, t_compile, t_eval, t_tape = [], [], [], [], [], [], []
 for d in depths:
-    dexpr, value = symbolic_derivative(d)
-    t_sym.append(best_time(lambda: symbolic_derivative(d), repeat=2))
+    clear_cache()
+    start = time.perf_counter()
+    dexpr = sp.diff(logistic(xs_, d), xs_)                 # one-off: differentiate ...
+    t_diff.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    dldx = sp.lambdify(xs_, dexpr, modules="math")         # ... and compile
+    t_compile.append(time.perf_counter() - start)
+    t_eval.append(per_call(lambda: dldx(0.3), calls=200))  # every evaluation: the compiled derivative
+    t_tape.append(per_call(lambda: vjp(lambda x: logistic(x, d), [0.3], 1.0), calls=20))  # or the tape
     size_f.append(sp.count_ops(logistic(xs_, d)))
     size_df.append(sp.count_ops(dexpr))
-    ad = float(vjp(lambda x: logistic(x, d), [0.3], 1.0)[1][0])
-    t_ad.append(best_time(lambda: vjp(lambda x: logistic(x, d), [0.3], 1.0)))
     tape = Tape()
     logistic(tape.variable(0.3), d)
     tape_len.append(len(tape.entries))
-    assert abs(value - ad) <= 1e-9 * max(1.0, abs(ad))
+    ad = float(vjp(lambda x: logistic(x, d), [0.3], 1.0)[1][0])
+    if abs(dldx(0.3) - ad) > 1e-9 * max(1.0, abs(ad)):
+        raise RuntimeError(f"depth {d}: sympy says {dldx(0.3)}, reverse mode {ad}")
 
-print("depth   ops in f   ops in df/dx   tape entries   sympy (ms)   reverse mode (ms)")
-for row in zip(depths, size_f, size_df, tape_len, t_sym, t_ad):
-    print("{:5d} {:10d} {:14d} {:14d} {:12.2f} {:19.3f}".format(*row[:4], 1e3 * row[4], 1e3 * row[5]))
+print("depth  ops in f  ops in df/dx  tape entries   diff (ms)  lambdify (ms)  compiled df (µs)  tape (µs)")
+for row in zip(depths, size_f, size_df, tape_len, t_diff, t_compile, t_eval, t_tape):
+    print("{:5d} {:9d} {:13d} {:13d} {:11.1f} {:14.1f} {:17.2f} {:10.1f}".format(
+        *row[:4], 1e3 * row[4], 1e3 * row[5], 1e6 * row[6], 1e6 * row[7]))
+faster = [d for d, a, b in zip(depths, t_eval, t_tape) if a < b]
+print(f"the compiled derivative evaluated faster than the tape at depths {faster}")
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 ax1.semilogy(depths, size_df, "o-", label="sympy: operations in df/dx")
 ax1.semilogy(depths, size_f, "^-", label="sympy: operations in f")
 ax1.semilogy(depths, tape_len, "s-", label="autodiff: tape entries")
 ax1.set(xlabel="depth (steps of the logistic map)", ylabel="size", title="expression swell")
-ax2.semilogy(depths, 1e3 * np.array(t_sym), "o-", label="sympy: diff + evaluate")
-ax2.semilogy(depths, 1e3 * np.array(t_ad), "s-", label="reverse mode: record + sweep")
-ax2.set(xlabel="depth", ylabel="time (ms)", title="time for one derivative")
-for ax in (ax1, ax2):
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-plt.tight_layout()
-plt.show()
+ax2.semilogy(depths, 1e3 * (np.array(t_diff) + np.array(t_compile)), "o--", label="sympy, once: diff + lambdify")
+ax2.semilogy(depths, 1e3 * np.array(t_eval), "o-", label="sympy, each evaluation: compiled df/dx")
+ax2.semilogy(depths, 1e3 * np.array(t_tape), "s-", label="reverse mode, each evaluation: record + sweep")
+ax2.set(xlabel="depth", ylabel="time (ms)", title="one-off cost and cost per evaluation")
+show_panels(ax1, ax2)
 
 # %% [markdown]
-# The symbolic derivative doubles and more with every step; the tape grows by three entries.
+# The symbolic derivative more than doubles with every step; the tape grows by three entries.
+# Read the two costs apart:
+#
+# * **once**: differentiating and compiling grow with the swollen expression; at depth 8 they take
+#   far longer than thousands of evaluations by the tape;
+# * **each evaluation**: a compiled derivative is straight-line arithmetic with no bookkeeping, so
+#   for shallow programs it beats the tape (which records and sweeps every entry in Python) by a wide
+#   margin; but its cost grows with the swell, the tape's only with the program, so the gap closes
+#   as the program gets deeper and, deep enough, reverses (the last line of the table says where it
+#   stood in your run).
+#
 # Symbolic differentiation is not *wrong*: it gives a formula valid for every $x$, which autodiff
 # never does. And the swell comes from writing shared subexpressions out as a tree: a computer
-# algebra system that keeps the sharing (`sp.cse`, common subexpression elimination) recovers much
-# of it, and what it then computes is close to what reverse mode does with numbers.
+# algebra system that keeps the sharing (`sp.cse`, common subexpression elimination, or
+# `sp.lambdify(..., cse=True)`) recovers much of it, and what it then computes is close to what
+# reverse mode does with numbers.
 
 # %% [markdown]
 # ## 5 · Vectors and matrices
@@ -838,6 +891,97 @@ check_two_layers_against_torch(MatVec, Tanh)
 from course_hidden.forward_reverse import check_two_layers_random
 check_two_layers_random(MatVec, Tanh)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The Jacobian that the VJP never builds
+#
+# For one layer $y = \tanh(Wx + b)$ the Jacobians exist, and for small sizes we can write them out.
+# With $d = 1 - y^2$ (elementwise):
+#
+# * $\partial y/\partial x = \mathrm{diag}(d)\, W$, a matrix of shape $(m, n)$;
+# * $\partial y_i/\partial W_{kj} = d_i\, [i = k]\, x_j$: three indices, shape $(m, m, n)$, and all
+#   but $mn$ of its $m^2 n$ entries are 0 (only row $i$ of $W$ moves $y_i$).
+#
+# Built explicitly and checked against PyTorch's `torch.autograd.functional.jacobian`:
+
+# %%
+def layer_jacobians(W, x, b):
+    # The explicit Jacobians of y = tanh(W x + b): dy/dx of shape (m, n), dy/dW of shape (m, m, n).
+    y = np.tanh(W @ x + b)
+    d = 1 - y ** 2
+    m, n = W.shape
+    J_x = d[:, None] * W                   # diag(d) @ W without building diag(d)
+    J_W = np.zeros((m, m, n))
+    for i in range(m):
+        J_W[i, i, :] = d[i] * x            # only row i of W moves y_i
+    return J_x, J_W
+
+rng = np.random.default_rng(6)
+W_, x_, b_ = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)
+J_x, J_W = layer_jacobians(W_, x_, b_)
+torch_J_W, torch_J_x = torch.autograd.functional.jacobian(
+    lambda W, x: torch.tanh(W @ x + torch.tensor(b_)), (torch.tensor(W_), torch.tensor(x_)))
+print("shapes:", J_x.shape, J_W.shape)
+print(f"max |ours - torch|: dy/dx {np.abs(J_x - torch_J_x.numpy()).max():.1e}, "
+      f"dy/dW {np.abs(J_W - torch_J_W.numpy()).max():.1e}")
+
+# %% [markdown]
+# A VJP with the Jacobians is a contraction, $g^\top J$; your `Tanh.backward` and `MatVec.backward`
+# give the same numbers without ever forming $J$:
+
+# %%
+def layer_vjp(W, x, b, g):
+    # (dL/dW, dL/dx) of y = tanh(W x + b) for dL/dy = g, by your backward methods: no Jacobian.
+    matvec, tanh_op = MatVec(), Tanh()
+    tanh_op.forward(matvec.forward(W, x) + b)
+    (dz,) = tanh_op.backward(g)
+    return matvec.backward(dz)
+
+g_ = rng.normal(size=3)
+dW_, dx_ = layer_vjp(W_, x_, b_, g_)
+print(f"max |g^T J - VJP|: for x {np.abs(g_ @ J_x - dx_).max():.1e}, "
+      f"for W {np.abs(np.tensordot(g_, J_W, axes=1) - dW_).max():.1e}")
+
+# %% [markdown]
+# What building the Jacobians costs, against the VJP, for square layers of growing size $n$
+# (time and the peak memory Python allocated, measured with `tracemalloc`):
+
+# %% tags=["slow"]
+import tracemalloc
+
+def peak_bytes(fn):
+    # The most memory allocated at once while fn runs (numpy's arrays included).
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+def vjp_by_jacobians(W, x, b, g):
+    J_x, J_W = layer_jacobians(W, x, b)
+    return np.tensordot(g, J_W, axes=1), g @ J_x
+
+jac_sizes = [8, 16, 32, 64, 128]
+t_jac, t_vjp_layer, mem_jac, mem_vjp = [], [], [], []
+for n in jac_sizes:
+    W_, x_, b_, g_ = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    by_jacobians, by_vjp = vjp_by_jacobians(W_, x_, b_, g_), layer_vjp(W_, x_, b_, g_)
+    if max(np.abs(a - c).max() for a, c in zip(by_jacobians, by_vjp)) > 1e-10:
+        raise RuntimeError(f"n = {n}: the Jacobians and the VJP disagree")
+    t_jac.append(best_time(lambda: vjp_by_jacobians(W_, x_, b_, g_)))
+    t_vjp_layer.append(best_time(lambda: layer_vjp(W_, x_, b_, g_)))
+    mem_jac.append(peak_bytes(lambda: vjp_by_jacobians(W_, x_, b_, g_)))
+    mem_vjp.append(peak_bytes(lambda: layer_vjp(W_, x_, b_, g_)))
+
+print("  n   Jacobians (ms)   VJP (ms)   time ratio   Jacobians (MB)   VJP (MB)   memory ratio")
+for n, a, c, ma, mc in zip(jac_sizes, t_jac, t_vjp_layer, mem_jac, mem_vjp):
+    print(f"{n:3d} {1e3 * a:16.3f} {1e3 * c:10.3f} {a / c:12.1f} {ma / 1e6:16.3f} {mc / 1e6:10.3f} {ma / mc:14.1f}")
+
+# %% [markdown]
+# The Jacobian of $y$ with respect to $W$ has $n^3$ entries for an $n \times n$ layer, so its memory
+# grows like $n^3$, and so does its time once the arithmetic outweighs Python's fixed costs, against
+# $n^2$ for the VJP (which allocates only the two gradients, each of its input's shape). At $n = 1000$, a small layer by today's standards, $J_W$ would take
+# 8 GB; the VJP needs 8 MB. That is why reverse mode on arrays is written as one VJP per operation.
 
 # %% [markdown]
 # ## Summary
