@@ -55,6 +55,7 @@ def grad_f(x0: float, x1: float) -> np.ndarray:
 
 
 def value_f(x0: float, x1: float) -> float:
+    """f(x0, x1) in floats."""
     return (x0 ** 2 / x1) * math.cos(x0) + math.exp(x0 / x1)
 
 
@@ -70,6 +71,7 @@ def jacobian_h3(a: float, b: float, c: float) -> np.ndarray:
 
 
 def value_h3(a: float, b: float, c: float) -> np.ndarray:
+    """h(a, b, c) in floats."""
     return np.array([a * b * c, math.exp(a) / b, math.tanh(c - a)])
 
 
@@ -167,7 +169,8 @@ def product_known(a: float, ta: float, b: float, tb: float) -> list[tuple[str, f
 
 
 def _square(x: Any) -> Any:
-    return x * x  # one Dual used twice
+    """x * x: one Dual used twice."""
+    return x * x
 
 
 # (expression, a, da, b, db): x = Dual(3, 1) seeded, y = Dual(4, 0) another input, p, q both moving
@@ -194,6 +197,7 @@ def quotient_known(a: float, ta: float, b: float, tb: float) -> list[tuple[str, 
 
 
 def swapped(name: str) -> str:
+    """The hint for a reflected operation computed with its operands the wrong way round."""
     return (f"{name} came out as if the operands were swapped: in __rsub__ / __rtruediv__ the plain "
             "number `other` comes first (other - self, other / self)")
 
@@ -310,6 +314,7 @@ def ask_jvp(what: str, jvp: Callable, fn: Callable, xs: list[float], v: list[flo
 
 
 def _number(what: str, x: Any) -> float:
+    """One float of a returned pair (a one-element array counts), or a failure that says what it was."""
     if isinstance(x, np.ndarray) and x.size == 1:
         x = x.reshape(()).item()
     if not is_number(x):
@@ -320,7 +325,7 @@ def _number(what: str, x: Any) -> float:
 EVERY_INPUT_SEEDED = "seed input i with tangent v[i] (Dual(xs[i], v[i])), not every input with 1"
 
 
-def seeding_known(grad: np.ndarray, v: np.ndarray) -> list[tuple[str, Any, str]]:
+def seeding_known(grad: np.ndarray) -> list[tuple[str, Any, str]]:
     """The directional derivatives that the usual seeding mistakes give, for the true gradient ``grad``."""
     return [("every-input-seeded", grad.sum(axis=-1), f"this is the sum of all partial derivatives: {EVERY_INPUT_SEEDED}"),
             ("no-input-seeded", np.zeros_like(grad.sum(axis=-1)),
@@ -334,7 +339,7 @@ def check_jvp_partial_x0(jvp: Callable) -> None:
     value, tangent = ask_jvp(what, jvp, course_f, [1.5, 2.0], [1.0, 0.0])
     grad = grad_f(1.5, 2.0)
     expect_close(f"the value returned by {what}", value, value_f(1.5, 2.0), tol=TOL)
-    expect_close(f"df/dx0 = {what}[1]", tangent, grad[0], tol=1e-10, known=seeding_known(grad, np.ones(2)))
+    expect_close(f"df/dx0 = {what}[1]", tangent, grad[0], tol=1e-10, known=seeding_known(grad))
 
 
 @check
@@ -363,7 +368,7 @@ def expect_jvp_direction(jvp: Callable, what: str, x: Sequence[float], v: Sequen
     _, tangent = ask_jvp(what, jvp, course_f, list(x), list(v))
     expect_close(f"{what}: the directional derivative grad f · v", tangent, grad @ np.asarray(v), tol=1e-10,
                  inputs={"x": np.asarray(x), "v": np.asarray(v)},
-                 known=[*seeding_known(grad, np.ones(2)),
+                 known=[*seeding_known(grad),
                         ("direction-ignored", grad[0], "this is df/dx0 alone: seed the inputs with v, "
                          "not with the first unit vector"), *known])
 
@@ -401,6 +406,7 @@ class CheckTape:
         return len(self.values)
 
     def variable(self, x: float) -> Slot:
+        """An input or a constant: a value with no entry."""
         self.values.append(float(x))
         return Slot(len(self.values) - 1)
 
@@ -574,6 +580,7 @@ def torch_tanh_vjp(z: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def _matvec_grads(MatVec: type, W: np.ndarray, x: np.ndarray, g: np.ndarray) -> Any:
+    """What the student's MatVec().backward(g) returns after forward(W, x) (on copies of the inputs)."""
     op = MatVec()
     op.forward(W.copy(), x.copy())
     return op.backward(g.copy())
@@ -642,6 +649,7 @@ def check_matvec_backward_rectangular(MatVec: type) -> None:
 
 
 def _tanh_grads(Tanh: type, z: np.ndarray, g: np.ndarray) -> Any:
+    """What the student's Tanh().backward(g) returns after forward(z) (on copies of the inputs)."""
     op = Tanh()
     op.forward(z.copy())
     return op.backward(g.copy())
