@@ -459,3 +459,24 @@ def test_the_replayed_verdict_is_the_live_one(name, args, tmp_path):
     result = answers.replay_cell(f"from {module} import {check.__name__}\n{check.__name__}({names})", records)
     assert result.problems == []
     assert result.passed == (verdict == "") and result.message == verdict
+
+
+def test_the_checks_import_no_reference_answer_of_notebook_04():
+    """Neither module imports what course.toml withholds while 04 is graded, nor course.tape (whose
+    backward and vjp answer exercises 3 and 4): their expected values come from elsewhere."""
+    import ast
+    from pathlib import Path
+
+    from autograder.config import load
+    from conftest import ROOT
+
+    banned = set(load(ROOT).assignment("04_forward_reverse").withheld) | {"course.tape"}
+    for module in (fr, hidden):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom):  # relative imports resolved against the module's package
+                base = ".".join(module.__name__.split(".")[:-n.level]) if n.level else ""
+                where = ".".join(p for p in (base, n.module or "") if p)
+                names |= {where} | {f"{where}.{a.name}" for a in n.names}
+        assert not {m for m in names if any(m == b or m.startswith(b + ".") for b in banned)}, module.__name__
