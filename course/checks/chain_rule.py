@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Callable, Mapping, Optional
 
-from course.diagrams import Step
+from course.diagrams import Step, definition
 from course.numeric import central_difference
 
 from .answers import ask, check, fail
@@ -215,7 +215,7 @@ def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str
                           f"1 - {s.name} forgets the square: d{s.name}/d{name} = 1 - {s.name}^2"))
         if any(t.op == "exp" and s.name in t.inputs for t in graph.steps):
             found.append(("exp-inner-derivative", rest + up,
-                          f"exp(...) is exp of {s.name} = {s.op}({', '.join(s.inputs)}): the chain continues "
+                          f"the exp is exp of {definition(s)}: the chain continues "
                           f"through {s.name}, times d{s.name}/d{name}"))
     return found
 
@@ -230,7 +230,7 @@ def wrong_inputs(graph: Graph, vals: Mapping[str, float], name: str) -> list[tup
             if other != x:
                 xs = [vals[other] if j == i else vals[y] for j, y in enumerate(step.inputs)]
                 found.append(("wrong-input-variable", step.rule.value(*xs, **step.params),
-                              f"{name} = {step.op}({', '.join(step.inputs)}): this is what it gives with {other} "
+                              f"{definition(step)}: this is what it gives with {other} "
                               f"in place of {x}"))
     return found
 
