@@ -85,6 +85,8 @@ def plain(x: Any, _budget: list[int] | None = None) -> Any:
         return float(x)
     if isinstance(x, str):
         return str.__str__(x)[:MAX_TEXT]
+    if type(x) is Foreign:
+        return x
     if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
         budget[0] -= x.size
         if budget[0] < 0:
