@@ -105,13 +105,13 @@ Y_POINTS = [(1.0, 2.0, 4.0)] + random_points(8, y_point)
 def test_evaluation_trace_matches_torch_and_the_drawn_graph(ns, x0, x1):
     trace = ns["evaluation_trace"](x0, x1)
     a, b = t64(x0, x1)
-    want = {"v0": a ** 2}
-    want["v1"] = want["v0"] / b
+    want = {"v0": a / b}
+    want["v1"] = a * want["v0"]
     want["v2"] = torch.cos(a)
     want["v3"] = want["v1"] * want["v2"]
-    want["v4"] = a / b
-    want["v5"] = torch.exp(want["v4"])
-    want["v6"] = want["v3"] + want["v5"]
+    want["v4"] = torch.exp(want["v0"])
+    want["v5"] = want["v3"] + want["v4"]
+    assert close(want["v5"].item(), (a ** 2 / b * torch.cos(a) + torch.exp(a / b)).item())
     drawn = run_steps(ns["F_STEPS"], {"x0": x0, "x1": x1})
     for k, w in want.items():
         assert close(trace[k], w.item()), (k, trace[k], w.item())
@@ -202,8 +202,8 @@ def test_forward_pass_and_adjoints_match_torch_on_every_variable(ns, x0, x1, x2)
 
 def test_numbers_quoted_in_the_text_are_true(ns):
     trace = ns["evaluation_trace"](1.5, 0.5)
-    assert trace["v0"] == 2.25 and trace["v4"] == 3.0
-    assert round(trace["v6"], 4) == 20.4039
+    assert trace["v0"] == 3.0 and trace["v1"] == 4.5
+    assert round(trace["v5"], 4) == 20.4039
     assert ns["L"] == -8.0 and ns["e"] == -6.0 and ns["d"] == 4.0
     g = ns["backprop_L"](2.0, -3.0, 10.0, -2.0)
     assert (g["a"], g["b"]) == (6.0, -4.0)
@@ -266,6 +266,8 @@ def test_drawn_graphs_render_to_svg_with_one_edge_per_use(ns):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     # x0 is used three times in f: three edges leave it
     assert svg.count("<title>x0&#45;&gt;") == 3
+    # the shared quotient v0 = x0 / x1 is one node used twice: two edges leave it
+    assert svg.count("<title>v0&#45;&gt;") == 2
     square = draw([Step("y", "mul", ("x", "x"))]).source
     assert square.count("x -> y__op") == 2, "x * x draws two edges"
 
@@ -329,8 +331,8 @@ HARD_ADJ = '''def adjoints(x0, x1, x2):
     return {"v5": 1.0, "v4": 1.0, "v3": 1.0, "v2": 1.0, "v1": 2.0, "v0": 1.0,
             "x2": -0.125, "x1": 0.7903023058681398, "x0": -1.1426396637476532}'''
 HARD_TRACE = '''def evaluation_trace(x0, x1):
-    return {"v0": 2.25, "v1": 4.5, "v2": 0.0707372016677029, "v3": 0.31831740750466306,
-            "v4": 3.0, "v5": 20.085536923187668, "v6": 20.40385433069233}'''
+    return {"v0": 3.0, "v1": 4.5, "v2": 0.0707372016677029, "v3": 0.3183174075046631,
+            "v4": 20.085536923187668, "v5": 20.40385433069233}'''
 HARD_FWD = '''def forward_pass(x0, x1, x2):
     return {"v0": 0.8414709848078965, "v1": 0.5403023058681398, "v2": 1.0806046117362795,
             "v3": 0.5, "v4": 1.922075596544176, "v5": 2.4220755965441763}'''
@@ -401,16 +403,22 @@ PLANTS = [
     Plant("adjoints-hard-coded-example-numbers", "adjoints", HARD_ADJ, A_CELLS, "hard-coded-answer"),
     # the gradient of f
     Plant("f-exp-inner-derivative-forgotten-in-x0", "f_gradient",
-          mutate("f_gradient", ("+ v4b * (1 / x1)", "+ v4b")),
+          mutate("f_gradient", ("x0b = v0b * (1 / x1)", "x0b = v0b")),
           ("test_f_gradient_x0",), "exp-inner-derivative"),
     Plant("f-exp-inner-derivative-forgotten-in-x1", "f_gradient",
-          mutate("f_gradient", ("+ v4b * (-x0 / x1 ** 2)", "+ v4b")),
+          mutate("f_gradient", ("x1b = v0b * (-x0 / x1 ** 2)", "x1b = v0b")),
           ("test_f_gradient_x1",), "exp-inner-derivative"),
+    Plant("f-shared-node-used-twice-not-summed", "f_gradient",
+          mutate("f_gradient", ('v0b = v4b * v["v4"] + v1b * x0', 'v0b = v4b * v["v4"]')),
+          F_CELLS, "reused-variable-not-summed"),
+    Plant("f-shared-node-overwritten-by-its-second-use", "f_gradient",
+          mutate("f_gradient", ('v0b = v4b * v["v4"] + v1b * x0', 'v0b = v4b * v["v4"]\n    v0b = v1b * x0')),
+          F_CELLS, "reused-variable-not-summed"),
     Plant("f-cos-derivative-sign", "f_gradient",
           mutate("f_gradient", ("v2b * (-math.sin(x0))", "v2b * math.sin(x0)")),
           ("test_f_gradient_x0",), "cos-derivative-sign"),
     Plant("f-division-derivative-sign", "f_gradient",
-          mutate("f_gradient", ('(-v["v0"] / x1 ** 2)', '(v["v0"] / x1 ** 2)')),
+          mutate("f_gradient", ("(-x0 / x1 ** 2)", "(x0 / x1 ** 2)")),
           ("test_f_gradient_x1",), "division-derivative-sign"),
     Plant("f-x0-used-three-times-one-use-dropped", "f_gradient",
           mutate("f_gradient", (" + v2b * (-math.sin(x0))", "")),

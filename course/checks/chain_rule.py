@@ -87,13 +87,12 @@ class Graph:
 
 
 F = Graph(("x0", "x1"), (
-    Step("v0", "pow", ("x0",), {"k": 2}),
-    Step("v1", "div", ("v0", "x1")),
+    Step("v0", "div", ("x0", "x1")),  # the shared quotient, used twice
+    Step("v1", "mul", ("x0", "v0")),
     Step("v2", "cos", ("x0",)),
     Step("v3", "mul", ("v1", "v2")),
-    Step("v4", "div", ("x0", "x1")),
-    Step("v5", "exp", ("v4",)),
-    Step("v6", "add", ("v3", "v5")),
+    Step("v4", "exp", ("v0",)),
+    Step("v5", "add", ("v3", "v4")),
 ), "f")
 L = Graph(("a", "b", "c", "f"), (
     Step("e", "mul", ("a", "b")),
@@ -184,6 +183,8 @@ def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str
     if len(denominators) > 1:
         found.append(("division-derivative-sign", total - 2 * sum(parts[j] for j in denominators),
                       f"d(a/b)/db = -a/b^2: every quotient with {name} below the line falls as {name} grows"))
+    for shared in shared_upstream(graph, args, name):
+        found += shared
     for (s, i), part in zip(uses, parts):
         up, rest = graph.slope(args, s.name), total - part
         if s.op == "add":
@@ -217,6 +218,27 @@ def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str
             found.append(("exp-inner-derivative", rest + up,
                           f"the exp is exp of {definition(s)}: the chain continues "
                           f"through {s.name}, times d{s.name}/d{name}"))
+    return found
+
+
+def shared_upstream(graph: Graph, args: tuple[float, ...], name: str) -> list[list[tuple[str, float, str]]]:
+    """For each variable ``u`` that depends on ``name`` and is used more than once: the gradient of
+    ``name`` when one use of ``u`` is dropped from u's adjoint (``(all) - c_j(u) du/d(name)``)."""
+    vals = graph.evaluate(args)
+    total = graph.slope(args, name)
+    found = []
+    for u in (s.name for s in graph.steps):
+        uses = graph.uses(u)
+        if u == name or len(uses) < 2:
+            continue
+        du = central_difference(lambda t: graph.evaluate(args, fixed={name: t})[u], vals[name])
+        if du == 0:
+            continue
+        nodes = ", ".join(s.name for s, _ in uses)
+        text = (f"{u} is used {len(uses)} times (in {nodes}): its gradient is the SUM of one contribution per "
+                f"use, complete before it passes on to {name}")
+        found.append([("reused-variable-not-summed", total - graph.use_slope(args, s.name, u) * du, text)
+                      for s, _ in uses])
     return found
 
 
@@ -306,15 +328,17 @@ def f_value(x0: float, x1: float) -> float:
 
 
 def judge_output_is_f(fn: Callable[..., Any], point: Point) -> None:
-    """``evaluation_trace(x0, x1)['v6']`` equals f(x0, x1) written in one line, to 1e-12 relative."""
+    """``evaluation_trace(x0, x1)`` ends in f(x0, x1) written in one line, to 1e-12 relative."""
     got = answers(TRACE, fn, point.args)
+    last = F.steps[-1]
     want = f_value(*point.args)
     vals = F.evaluate(point.args)
-    known = [("variable-mixup", vals[j], f"this is {j}, not f: v6 = v3 + v5 is the output") for j in ("v3", "v5")]
+    known = [("variable-mixup", vals[j], f"this is {j}, not f: {definition(last)} is the output")
+             for j in last.inputs]
     if point.example is not None:
-        known.append(("hard-coded-answer", point.example["v6"], HARD_CODED_HINT))
-    expect_close(f"{call_text(TRACE, point.args)}['v6'] equals f(x0, x1), {point.label}", got["v6"], want,
-                 tol=VALUE_TOL * (1 + abs(want)), inputs=inputs_of(TRACE, point), known=known)
+        known.append(("hard-coded-answer", point.example[last.name], HARD_CODED_HINT))
+    expect_close(f"{call_text(TRACE, point.args)}['{last.name}'] equals f(x0, x1), {point.label}", got[last.name],
+                 want, tol=VALUE_TOL * (1 + abs(want)), inputs=inputs_of(TRACE, point), known=known)
 
 
 def expect_keys(ex: Exercise, fn: Callable[..., Any]) -> None:
@@ -328,13 +352,13 @@ def expect_keys(ex: Exercise, fn: Callable[..., Any]) -> None:
 
 @check
 def check_evaluation_trace_steps(evaluation_trace: Callable[[float, float], dict]) -> None:
-    """evaluation_trace(1.5, 0.5) returns v0 ... v6, each its operation on the variables before it (1e-12)."""
+    """evaluation_trace(1.5, 0.5) returns v0 ... v5, each its operation on the variables before it (1e-12)."""
     judge_values(TRACE, evaluation_trace, Point(TRACE.example))
 
 
 @check
 def check_evaluation_trace_output_is_f(evaluation_trace: Callable[[float, float], dict]) -> None:
-    """evaluation_trace(1.5, 0.5)['v6'] = f(1.5, 0.5) = 4.5 cos(1.5) + e^3 (1e-12 relative)."""
+    """evaluation_trace(1.5, 0.5)['v5'] = f(1.5, 0.5) = 4.5 cos(1.5) + e^3 (1e-12 relative)."""
     judge_output_is_f(evaluation_trace, Point(TRACE.example))
 
 
@@ -424,11 +448,11 @@ def check_adjoints_x2_division(adjoints: Callable[[float, float, float], dict]) 
 
 @check
 def check_f_gradient_x0(f_gradient: Callable[[float, float], tuple]) -> None:
-    """f_gradient(1.5, 0.5)[0] is the slope of f in x0: the sum of three contributions (v0, v2, v4)."""
+    """f_gradient(1.5, 0.5)[0] is the slope of f in x0: the sum of three contributions (v0, v1, v2)."""
     judge_gradients(F_GRADIENT, f_gradient, Point(F_GRADIENT.example), ("x0",))
 
 
 @check
 def check_f_gradient_x1(f_gradient: Callable[[float, float], tuple]) -> None:
-    """f_gradient(1.5, 0.5)[1] is the slope of f in x1: the sum of two contributions (v1, v4)."""
+    """f_gradient(1.5, 0.5)[1] is the slope of f in x1, through the shared v0 = x0 / x1 (two contributions)."""
     judge_gradients(F_GRADIENT, f_gradient, Point(F_GRADIENT.example), ("x1",))

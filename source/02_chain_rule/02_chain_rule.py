@@ -48,40 +48,41 @@ from IPython.display import Markdown, display
 # $$f(x_0, x_1) = \frac{x_0^2}{x_1}\cos(x_0) + e^{x_0 / x_1}.$$
 #
 # A computer never evaluates this "all at once": it runs one elementary operation after another,
-# each storing its result in an intermediate variable. Written out, one operation per line:
+# each storing its result in an intermediate variable. The quotient $x_0/x_1$ appears twice in
+# the formula ($x_0^2/x_1 = x_0 \cdot x_0/x_1$), but a program computes it **once** and uses the
+# result twice. Written out, one operation per line:
 #
 # | variable | operation |
 # |---|---|
-# | $v_0 = x_0^2$ | square |
-# | $v_1 = v_0 / x_1$ | divide |
+# | $v_0 = x_0 / x_1$ | divide |
+# | $v_1 = x_0 \cdot v_0$ | multiply: $x_0^2/x_1$ |
 # | $v_2 = \cos(x_0)$ | cosine |
 # | $v_3 = v_1 \cdot v_2$ | multiply |
-# | $v_4 = x_0 / x_1$ | divide |
-# | $v_5 = e^{v_4}$ | exponential |
-# | $v_6 = v_3 + v_5$ | add: $f = v_6$ |
+# | $v_4 = e^{v_0}$ | exponential |
+# | $v_5 = v_3 + v_4$ | add: $f = v_5$ |
 #
-# Seven elementary operations, so seven intermediate variables $v_0 \dots v_6$. Notice that
-# $x_0$ is used **three** times ($v_0$, $v_2$, $v_4$) and $x_1$ twice: remember that for later.
+# Six elementary operations, so six intermediate variables $v_0 \dots v_5$. Notice that
+# $x_0$ is used **three** times ($v_0$, $v_1$, $v_2$) and the shared subexpression $v_0$ twice
+# ($v_1$ and $v_4$): remember that for later.
 #
 # The same list as data: each `Step` names its variable, its operation (a key of the course's
 # rule table, `course.rules.RULES`) and its inputs.
 
 # %%
 F_STEPS = [
-    Step("v0", "pow", ("x0",), {"k": 2}, local=("2*x0",)),
-    Step("v1", "div", ("v0", "x1"), local=("1/x1", "-v0/x1**2")),
+    Step("v0", "div", ("x0", "x1"), local=("1/x1", "-x0/x1**2")),
+    Step("v1", "mul", ("x0", "v0"), local=("v0", "x0")),
     Step("v2", "cos", ("x0",), local=("-sin(x0)",)),
     Step("v3", "mul", ("v1", "v2"), local=("v2", "v1")),
-    Step("v4", "div", ("x0", "x1"), local=("1/x1", "-x0/x1**2")),
-    Step("v5", "exp", ("v4",), local=("exp(v4)",)),
-    Step("v6", "add", ("v3", "v5"), local=("1", "1")),
+    Step("v4", "exp", ("v0",), local=("exp(v0)",)),
+    Step("v5", "add", ("v3", "v4"), local=("1", "1")),
 ]
 draw(F_STEPS, title="f(x0, x1) = (x0^2 / x1) cos(x0) + exp(x0 / x1)")
 
 # %% [markdown]
 # Read the picture from left to right: the blue boxes are the inputs, each circle is one
 # operation, each white box the variable it produces. An input used three times has three
-# arrows leaving it.
+# arrows leaving it, and the shared quotient $v_0$ has two: one node, used twice.
 #
 # Each operation also knows its **local derivatives**: how its output moves when one of its
 # inputs moves, the others held still. They come from a handful of rules, kept in one table
@@ -95,24 +96,23 @@ display(Markdown(local_table(F_STEPS)))
 # %% [markdown]
 # ### Exercise 1: the evaluation trace
 #
-# Write `evaluation_trace(x0, x1)`: compute $v_0, \dots, v_6$ in order, **one operation per
+# Write `evaluation_trace(x0, x1)`: compute $v_0, \dots, v_5$ in order, **one operation per
 # line**, each from the variables before it, and return them in a dict
-# `{"v0": ..., ..., "v6": ...}`. Use `math.cos` and `math.exp`.
+# `{"v0": ..., ..., "v5": ...}`. Use `math.cos` and `math.exp`.
 #
-# At $x_0 = 1.5$, $x_1 = 0.5$ you should find $v_0 = 2.25$, $v_4 = 3$ and $f = v_6 \approx 20.4039$.
+# At $x_0 = 1.5$, $x_1 = 0.5$ you should find $v_0 = 3$, $v_1 = 4.5$ and $f = v_5 \approx 20.4039$.
 
 # %% nbgrader={"grade": false, "grade_id": "evaluation_trace", "locked": false, "schema_version": 3, "solution": true}
 def evaluation_trace(x0, x1):
-    '''The intermediate variables v0 ... v6 of f(x0, x1), as a dict of floats.'''
+    '''The intermediate variables v0 ... v5 of f(x0, x1), as a dict of floats.'''
     ### BEGIN SOLUTION
-    v0 = x0 ** 2
-    v1 = v0 / x1
+    v0 = x0 / x1
+    v1 = x0 * v0
     v2 = math.cos(x0)
     v3 = v1 * v2
-    v4 = x0 / x1
-    v5 = math.exp(v4)
-    v6 = v3 + v5
-    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5, "v6": v6}
+    v4 = math.exp(v0)
+    v5 = v3 + v4
+    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
     ### END SOLUTION
 
 
@@ -512,17 +512,21 @@ GraphStepper(va * va + va, title="y = a*a + a: three edges into a, three contrib
 
 
 # %% [markdown]
-# ## 4. Back to f: three uses of one input
+# ## 4. Back to f: a shared node, and three uses of one input
 #
 # Now the whole gradient of $f(x_0, x_1) = \frac{x_0^2}{x_1}\cos(x_0) + e^{x_0/x_1}$ from
 # section 1, with the same recipe: forward pass (your `evaluation_trace`), then adjoints in
-# reverse order $\bar v_6 = 1, \bar v_5, \dots, \bar v_0$, then $\bar x_1$ and $\bar x_0$ using the local
+# reverse order $\bar v_5 = 1, \bar v_4, \dots, \bar v_0$, then $\bar x_1$ and $\bar x_0$ using the local
 # derivatives of the table in section 1.
 #
 # Watch for:
-# * $x_0$ is used **three** times ($v_0$, $v_2$, $v_4$): three contributions;
-# * $v_5 = e^{v_4}$ with $v_4 = x_0/x_1$: on the way from $v_5$ to $x_0$ you pass through
-#   $v_4$, whose local derivative $1/x_1$ must not be forgotten;
+# * the shared quotient $v_0 = x_0/x_1$ is used **twice**, by $v_1 = x_0 \cdot v_0$ and by
+#   $v_4 = e^{v_0}$: its adjoint is the sum of two contributions,
+#   $\bar v_0 = \bar v_1 \cdot x_0 + \bar v_4 \cdot e^{v_0}$, and it must be complete before you
+#   go further back to $x_0$ and $x_1$;
+# * $x_0$ is used **three** times ($v_0$, $v_1$, $v_2$): three contributions;
+# * on the way from $v_4 = e^{v_0}$ to $x_0$ you pass through $v_0$, whose local derivative
+#   $1/x_1$ must not be forgotten;
 # * $\partial(a/b)/\partial b = -a/b^2$, and $\partial \cos(a)/\partial a = -\sin(a)$.
 #
 # ### Exercise 5: the gradient of f
@@ -534,15 +538,14 @@ def f_gradient(x0, x1):
     '''(df/dx0, df/dx1) of f = (x0^2 / x1) cos(x0) + exp(x0 / x1), by adjoints.'''
     v = evaluation_trace(x0, x1)
     ### BEGIN SOLUTION
-    v6b = 1.0
-    v3b = v6b * 1.0                  # v6 = v3 + v5
-    v5b = v6b * 1.0
-    v4b = v5b * v["v5"]              # v5 = exp(v4)
-    v1b = v3b * v["v2"]              # v3 = v1 * v2: swap
+    v5b = 1.0
+    v3b = v5b * 1.0                      # v5 = v3 + v4
+    v4b = v5b * 1.0
+    v1b = v3b * v["v2"]                  # v3 = v1 * v2: swap
     v2b = v3b * v["v1"]
-    v0b = v1b * (1 / x1)             # v1 = v0 / x1
-    x0b = v0b * 2 * x0 + v2b * (-math.sin(x0)) + v4b * (1 / x1)   # three uses of x0
-    x1b = v1b * (-v["v0"] / x1 ** 2) + v4b * (-x0 / x1 ** 2)      # two uses of x1
+    v0b = v4b * v["v4"] + v1b * x0       # v0 is used twice: v4 = exp(v0), v1 = x0 * v0
+    x0b = v0b * (1 / x1) + v1b * v["v0"] + v2b * (-math.sin(x0))   # three uses of x0
+    x1b = v0b * (-x0 / x1 ** 2)                                     # x1 only through v0
     return x0b, x1b
     ### END SOLUTION
 
@@ -568,6 +571,19 @@ hand = f_gradient(1.5, 0.5)
 numeric = gradient(lambda x0, x1: x0 ** 2 / x1 * math.cos(x0) + math.exp(x0 / x1), [1.5, 0.5])
 for name, mine, slope in zip(["x0", "x1"], hand, numeric):
     print(f"df/d{name}: by adjoints {mine:+.10f}   numerical slope {slope:+.10f}")
+
+# %% [markdown]
+# The shared node, stepped through by the engine. $v_0 = x_0/x_1$ is **one** node with two
+# arrows leaving it. Press **next** until the backward pass reaches it: it receives two
+# contributions, $\bar v_1 \cdot x_0$ through the product and $\bar v_4 \cdot e^{v_0}$ through the
+# exponential, each added with `+=`; only then does it pass its gradient on to $x_0$ and $x_1$.
+
+# %%
+fx0, fx1 = Value(1.5, label="x0"), Value(0.5, label="x1")
+fv0 = fx0 / fx1
+fv0.label = "v0"
+GraphStepper(fx0 * fv0 * fx0.cos() + fv0.exp(),
+             title="f = x0 * v0 * cos(x0) + exp(v0) with v0 = x0 / x1: one node, two contributions")
 
 # %% [markdown]
 # ## Summary

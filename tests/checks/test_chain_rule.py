@@ -24,14 +24,13 @@ from course.numeric import gradient
 
 
 def evaluation_trace(x0, x1):
-    v0 = x0 ** 2
-    v1 = v0 / x1
+    v0 = x0 / x1
+    v1 = x0 * v0
     v2 = math.cos(x0)
     v3 = v1 * v2
-    v4 = x0 / x1
-    v5 = math.exp(v4)
-    v6 = v3 + v5
-    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5, "v6": v6}
+    v4 = math.exp(v0)
+    v5 = v3 + v4
+    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
 
 
 def backprop_L(a, b, c, f):
@@ -85,14 +84,18 @@ def adjoints(x0, x1, x2):
 
 def f_gradient(x0, x1):
     v = evaluation_trace(x0, x1)
-    v3b = v5b = 1.0
-    v4b = v5b * v["v5"]
+    v3b = v4b = 1.0
     v1b = v3b * v["v2"]
     v2b = v3b * v["v1"]
-    v0b = v1b * (1 / x1)
-    x0b = v0b * 2 * x0 + v2b * (-math.sin(x0)) + v4b * (1 / x1)
-    x1b = v1b * (-v["v0"] / x1 ** 2) + v4b * (-x0 / x1 ** 2)
+    v0b = v4b * v["v4"] + v1b * x0
+    x0b = v0b * (1 / x1) + v1b * v["v0"] + v2b * (-math.sin(x0))
+    x1b = v0b * (-x0 / x1 ** 2)
     return x0b, x1b
+
+
+def v0_bar(x0, x1):
+    """The adjoint of the shared quotient v0 = x0/x1: its two contributions, e^v0 and x0 cos(x0)."""
+    return math.exp(x0 / x1) + x0 * math.cos(x0)
 
 
 SOLUTIONS = {"evaluation_trace": evaluation_trace, "backprop_L": backprop_L, "neuron_grads": neuron_grads,
@@ -212,7 +215,7 @@ SQ = lambda v: v * v  # noqa: E731
 MISTAKES = [
     # evaluation_trace and forward_pass: variables mixed up, hard-coded
     ("check_evaluation_trace_steps", with_(evaluation_trace, v4=lambda x0, x1: (x0 ** 2) / x1), "variable-mixup"),
-    ("check_evaluation_trace_output_is_f", with_(evaluation_trace, v6=lambda x0, x1: math.exp(x0 / x1)),
+    ("check_evaluation_trace_output_is_f", with_(evaluation_trace, v5=lambda x0, x1: math.exp(x0 / x1)),
      "variable-mixup"),
     ("check_evaluation_trace_steps_random", constant(evaluation_trace, 1.5, 0.5), "hard-coded-answer"),
     ("check_evaluation_trace_output_random", constant(evaluation_trace, 1.5, 0.5), "hard-coded-answer"),
@@ -269,26 +272,30 @@ MISTAKES = [
     ("check_adjoints_x0_random", with_(adjoints, x0=lambda x0, x1, x2: math.cos(x0)), "reused-variable-not-summed"),
     ("check_adjoints_x2_random", numerical("adjoints"), "numerical-slope"),
     # f_gradient
-    ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] - math.exp(x0 / x1) / x1 + math.exp(x0 / x1)),
+    ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] - v0_bar(x0, x1) / x1 + v0_bar(x0, x1)),
      "exp-inner-derivative"),
     ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] + 2 * x0 ** 2 / x1 * math.sin(x0)),
      "cos-derivative-sign"),
     ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] + x0 ** 2 / x1 * math.sin(x0)),
      "reused-variable-not-summed"),
-    ("check_f_gradient_x0", pair(x0=lambda x0, x1: 2 * x0 / x1 * math.cos(x0)), "reused-variable-not-summed"),
-    ("check_f_gradient_x1", pair(x1=lambda x0, x1: x0 ** 2 / x1 ** 2 * math.cos(x0) - x0 / x1 ** 2 * math.exp(x0 / x1)),
-     "division-derivative-sign"),
-    ("check_f_gradient_x1", pair(x1=lambda x0, x1: x0 ** 2 / x1 ** 2 * math.cos(x0) + x0 / x1 ** 2 * math.exp(x0 / x1)),
-     "division-derivative-sign"),
-    ("check_f_gradient_x1", pair(x1=lambda x0, x1: -(x0 ** 2) / x1 ** 2 * math.cos(x0) + math.exp(x0 / x1)),
-     "exp-inner-derivative"),
+    ("check_f_gradient_x0", pair(x0=lambda x0, x1: x0 / x1 * math.cos(x0) - x0 ** 2 / x1 * math.sin(x0)),
+     "reused-variable-not-summed"),
+    ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] - x0 * math.cos(x0) / x1),
+     "reused-variable-not-summed"),
+    ("check_f_gradient_x0", pair(x0=lambda x0, x1: f_gradient(x0, x1)[0] - x0 * math.cos(x0) / x1
+                                 + x0 * math.cos(x0)), "times-node-no-swap"),
+    ("check_f_gradient_x1", pair(x1=lambda x0, x1: x0 / x1 ** 2 * v0_bar(x0, x1)), "division-derivative-sign"),
+    ("check_f_gradient_x1", pair(x1=lambda x0, x1: -x0 / x1 * v0_bar(x0, x1)), "division-derivative-no-square"),
+    ("check_f_gradient_x1", pair(x1=v0_bar), "exp-inner-derivative"),
     ("check_f_gradient_x1", pair(x1=lambda x0, x1: -x0 / x1 ** 2 * math.exp(x0 / x1)), "reused-variable-not-summed"),
+    ("check_f_gradient_x1", pair(x1=lambda x0, x1: -x0 / x1 ** 2 * x0 * math.cos(x0)), "reused-variable-not-summed"),
     ("check_f_gradient_x0_random", constant(f_gradient, 1.5, 0.5), "hard-coded-answer"),
     ("check_f_gradient_x1_random", constant(f_gradient, 1.5, 0.5), "hard-coded-answer"),
     ("check_f_gradient_x0_random", numerical("f_gradient"), "numerical-slope"),
     ("check_f_gradient_x1_random", numerical("f_gradient"), "numerical-slope"),
-    ("check_f_gradient_x1_random", pair(x1=lambda x0, x1: -(x0 ** 2) / x1 ** 2 * math.cos(x0) + math.exp(x0 / x1)),
-     "exp-inner-derivative"),
+    ("check_f_gradient_x1_random", pair(x1=v0_bar), "exp-inner-derivative"),
+    ("check_f_gradient_x1_random", pair(x1=lambda x0, x1: -x0 / x1 ** 2 * math.exp(x0 / x1)),
+     "reused-variable-not-summed"),
 ]
 
 
