@@ -70,6 +70,17 @@ def t64(*xs: float) -> list[torch.Tensor]:
     return [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in xs]
 
 
+def f_trace_torch(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """f's variables v0 ... v5 in torch, the quotient v0 = a / b computed once and used twice."""
+    v = {"v0": a / b}
+    v["v1"] = a * v["v0"]
+    v["v2"] = torch.cos(a)
+    v["v3"] = v["v1"] * v["v2"]
+    v["v4"] = torch.exp(v["v0"])
+    v["v5"] = v["v3"] + v["v4"]
+    return v
+
+
 def close(got: float, want: float, rel: float = 1e-12) -> bool:
     return abs(float(got) - float(want)) <= rel * (1 + abs(float(want)))
 
@@ -105,17 +116,28 @@ Y_POINTS = [(1.0, 2.0, 4.0)] + random_points(8, y_point)
 def test_evaluation_trace_matches_torch_and_the_drawn_graph(ns, x0, x1):
     trace = ns["evaluation_trace"](x0, x1)
     a, b = t64(x0, x1)
-    want = {"v0": a / b}
-    want["v1"] = a * want["v0"]
-    want["v2"] = torch.cos(a)
-    want["v3"] = want["v1"] * want["v2"]
-    want["v4"] = torch.exp(want["v0"])
-    want["v5"] = want["v3"] + want["v4"]
+    want = f_trace_torch(a, b)
     assert close(want["v5"].item(), (a ** 2 / b * torch.cos(a) + torch.exp(a / b)).item())
     drawn = run_steps(ns["F_STEPS"], {"x0": x0, "x1": x1})
     for k, w in want.items():
         assert close(trace[k], w.item()), (k, trace[k], w.item())
         assert close(drawn[k], w.item()), (k, drawn[k], w.item())
+
+
+@pytest.mark.parametrize("x0, x1", F_POINTS)
+def test_tangent_trace_matches_torch_forward_mode_and_f_gradient(ns, x0, x1):
+    def trace(a, b):
+        return tuple(f_trace_torch(a, b).values())
+
+    point = (torch.tensor(x0, dtype=torch.float64), torch.tensor(x1, dtype=torch.float64))
+    for seed in [(1.0, 0.0), (0.0, 1.0), (0.3, -1.7)]:
+        got = ns["tangent_trace"](x0, x1, *seed)
+        _, want = torch.autograd.functional.jvp(trace, point, tuple(torch.tensor(d, dtype=torch.float64) for d in seed))
+        for k, w in zip(["v0", "v1", "v2", "v3", "v4", "v5"], want):
+            assert close(got[k], w.item()), (seed, k, got[k], w.item())
+    g = ns["f_gradient"](x0, x1)
+    assert close(ns["tangent_trace"](x0, x1, 1.0, 0.0)["v5"], g[0], 1e-11)
+    assert close(ns["tangent_trace"](x0, x1, 0.0, 1.0)["v5"], g[1], 1e-11)
 
 
 @pytest.mark.parametrize("x0, x1", F_POINTS)
@@ -211,6 +233,8 @@ def test_numbers_quoted_in_the_text_are_true(ns):
     assert round(ns["neuron"]["n"], 4) == 0.8814
     ng = ns["neuron_grads"](2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
     assert abs(ng["n"] - 0.5) <= 1e-15 and abs(ng["w1"] - 1.0) <= 1e-14 and ng["w2"] == 0.0
+    t = ns["tangent_trace"](1.5, 0.5, 1.0, 0.0)
+    assert (t["v0"], t["v1"]) == (2.0, 6.0) and round(t["v5"], 4) == 36.1068
     y = ns["forward_pass"](1.0, 2.0, 4.0)["v5"]
     assert round(y, 4) == 2.4221 and close(y, math.sin(1) + 2 * math.cos(1) + 0.5)
 
@@ -333,6 +357,9 @@ HARD_ADJ = '''def adjoints(x0, x1, x2):
 HARD_TRACE = '''def evaluation_trace(x0, x1):
     return {"v0": 3.0, "v1": 4.5, "v2": 0.0707372016677029, "v3": 0.3183174075046631,
             "v4": 20.085536923187668, "v5": 20.40385433069233}'''
+HARD_TANGENT = '''def tangent_trace(x0, x1, dx0, dx1):
+    return {"v0": 2.0, "v1": 6.0, "v2": -0.9974949866040544, "v3": -4.064304229712027,
+            "v4": 40.171073846375336, "v5": 36.10676961666331}'''
 HARD_FWD = '''def forward_pass(x0, x1, x2):
     return {"v0": 0.8414709848078965, "v1": 0.5403023058681398, "v2": 1.0806046117362795,
             "v3": 0.5, "v4": 1.922075596544176, "v5": 2.4220755965441763}'''
@@ -351,6 +378,7 @@ N_CELLS = ("test_neuron_grads_tanh", "test_neuron_grads_plus_nodes", "test_neuro
 A_CELLS = ("test_adjoints_intermediate", "test_adjoints_x0_sums_two_uses",
            "test_adjoints_x1_sums_two_uses", "test_adjoints_x2_division")
 F_CELLS = ("test_f_gradient_x0", "test_f_gradient_x1")
+T_CELLS = ("test_tangent_trace_seed_x0", "test_tangent_trace_seed_x1")
 
 PLANTS = [
     # L = (a*b + c) * f
@@ -432,11 +460,27 @@ PLANTS = [
           ("test_evaluation_trace_steps", "test_evaluation_trace_output_is_f"), "hard-coded-answer"),
     Plant("forward-pass-hard-coded-example-numbers", "forward_pass", HARD_FWD,
           ("test_forward_pass_values",), "hard-coded-answer"),
+    # forward mode by hand
+    Plant("tangent-product-rule-one-term", "tangent_trace",
+          mutate("tangent_trace", ('t["v1"] = dx0 * v["v0"] + x0 * t["v0"]', 't["v1"] = x0 * t["v0"]')),
+          T_CELLS, "product-rule-one-term"),
+    Plant("tangent-exp-without-the-inner-tangent", "tangent_trace",
+          mutate("tangent_trace", ('t["v4"] = v["v4"] * t["v0"]', 't["v4"] = v["v4"]')),
+          T_CELLS, "chain-rule-no-inner-tangent"),
+    Plant("tangent-quotient-rule-sign", "tangent_trace",
+          mutate("tangent_trace", ('dx0 / x1 - x0 * dx1 / x1 ** 2', 'dx0 / x1 + x0 * dx1 / x1 ** 2')),
+          ("test_tangent_trace_seed_x1",), "division-derivative-sign"),
+    Plant("tangent-seeds-ignored", "tangent_trace",
+          mutate("tangent_trace", ('    v = evaluation_trace(x0, x1)\n', '    v = evaluation_trace(x0, x1)\n'
+                                   '    dx0, dx1 = 1.0, 0.0\n')),
+          ("test_tangent_trace_seed_x1",), "tangent-seed-ignored"),
+    Plant("tangent-hard-coded-example-numbers", "tangent_trace", HARD_TANGENT, T_CELLS[:1], "hard-coded-answer",
+          T_CELLS[1:]),
 ]
 
 LAST_CELL = {"evaluation_trace": "test_evaluation_trace_output_is_f", "backprop_L": L_CELLS[-1],
              "neuron_grads": N_CELLS[-1], "forward_pass": "test_forward_pass_values",
-             "adjoints": A_CELLS[-1], "f_gradient": F_CELLS[-1]}
+             "adjoints": A_CELLS[-1], "f_gradient": F_CELLS[-1], "tangent_trace": T_CELLS[-1]}
 
 
 @pytest.mark.parametrize("plant", PLANTS, ids=[p.id for p in PLANTS])
@@ -460,7 +504,7 @@ def test_plants_differ_from_the_solution_and_hard_coded_ones_pass_the_visible_ex
     for p in PLANTS:
         assert p.code != source_of(p.grade_id), p.id
     env: dict = {"math": math}
-    for code in (HARD_L, HARD_NEURON, HARD_ADJ, HARD_TRACE, HARD_FWD, HARD_FGRAD):
+    for code in (HARD_L, HARD_NEURON, HARD_ADJ, HARD_TRACE, HARD_FWD, HARD_FGRAD, HARD_TANGENT):
         exec(code, env)
     ref: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -469,7 +513,7 @@ def test_plants_differ_from_the_solution_and_hard_coded_ones_pass_the_visible_ex
                 exec(c.source, ref)
     for fn, args in [("backprop_L", (2.0, -3.0, 10.0, -2.0)), ("neuron_grads", (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)),
                      ("adjoints", (1.0, 2.0, 4.0)), ("evaluation_trace", (1.5, 0.5)),
-                     ("forward_pass", (1.0, 2.0, 4.0))]:
+                     ("forward_pass", (1.0, 2.0, 4.0)), ("tangent_trace", (1.5, 0.5, 1.0, 0.0))]:
         want, got = ref[fn](*args), env[fn](*args)
         assert all(close(got[k], want[k], 1e-12) for k in want), fn
     assert np.allclose(env["f_gradient"](1.5, 0.5), ref["f_gradient"](1.5, 0.5), rtol=1e-14)
@@ -507,7 +551,7 @@ def test_release_test_cells_are_one_import_and_one_check_call_on_a_student_name(
 
 def test_solution_passes_every_test_cell_in_process():
     res = run_in_process(NB, skip_tags={"slow"})
-    assert len(res.tests) == 18
+    assert len(res.tests) == 20
     assert not res.failed(), {g: res.tests[g].message for g in res.failed()}
     assert not res.errors, res.errors
 

@@ -2,8 +2,9 @@
 
 The notebook's exercises evaluate and differentiate four small graphs by hand:
 
-* ``f(x0, x1) = (x0^2 / x1) cos(x0) + exp(x0 / x1)``: ``evaluation_trace`` (v0 ... v6) and
-  ``f_gradient`` (df/dx0, df/dx1);
+* ``f(x0, x1) = (x0^2 / x1) cos(x0) + exp(x0 / x1)``, with the quotient ``v0 = x0 / x1`` one node
+  used twice: ``evaluation_trace`` (v0 ... v5), ``f_gradient`` (df/dx0, df/dx1) and
+  ``tangent_trace`` (forward mode: the tangent of every v along a direction of the inputs);
 * ``L = (a b + c) f``: ``backprop_L`` (dL/d of every variable);
 * the neuron ``o = tanh(x1 w1 + x2 w2 + b)``: ``neuron_grads``;
 * ``y = sin(x0) + x1 cos(x0) + x1 / x2``: ``forward_pass`` (v0 ... v5) and ``adjoints``.
@@ -13,7 +14,9 @@ What the checks prove, at the example in the text:
 * a forward value equals its operation applied to the variables before it, with the rule
   table's forward values (:mod:`course.rules`), to 1e-12 relative;
 * a gradient d(out)/dv equals the **numerical slope** of the output in ``v`` (a central
-  difference: ``v`` nudged, only what depends on it recomputed), to 1e-6 relative.
+  difference: ``v`` nudged, only what depends on it recomputed), to 1e-6 relative;
+* a tangent equals the numerical slope of that variable as the inputs move along the given
+  direction, to 1e-6 relative.
 
 The expected gradients here are numerical on purpose: this module is part of the student's
 copy of the course and holds no closed-form derivative. The hidden checks
@@ -21,8 +24,8 @@ copy of the course and holds no closed-form derivative. The hidden checks
 with the exact derivatives to 1e-11, which also tells a gradient computed by central
 differences (``numerical-slope``) and a hard-coded example (``hard-coded-answer``) apart.
 
-Known mistakes are predicted numerically from the graph too (:func:`mistakes`): the
-contribution of one use of a variable is the slope with only that use nudged, so "one use
+Known mistakes are predicted numerically from the graph too (:mod:`course.checks.chain_rule_graphs`):
+the contribution of one use of a variable is the slope with only that use nudged, so "one use
 dropped", "the cos sign flipped" or "the inner derivative forgotten" are sums and products
 of such slopes, named with the tags the class report counts.
 """
@@ -30,91 +33,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Callable, Mapping, Optional
 
-from course.diagrams import Step, definition
-from course.numeric import central_difference
+from course.diagrams import definition
 
 from .answers import ask, check, fail
 from .expect import Known, _kind, array, expect_close, missing_return, number
+from .chain_rule_graphs import F, L, NEURON, Y, Graph, mistakes, tangent_mistakes, wrong_inputs
 from .messages import fmt
-
-# ---------------------------------------------------------------------------
-# The notebook's graphs, as data
-
-
-@dataclass(frozen=True)
-class Graph:
-    """A hand-written expression: its inputs in argument order, its steps, the output's name in the text."""
-
-    inputs: tuple[str, ...]
-    steps: tuple[Step, ...]
-    out: str  #: what the text calls the output ("f", "L", "o", "y")
-
-    def evaluate(self, args: tuple[float, ...], fixed: Mapping[str, float] | None = None,
-                 use: tuple[str, str, float] | None = None) -> dict[str, float]:
-        """Every variable's value, one step at a time with the rule table's forward values.
-
-        ``fixed`` holds variables at given values (their own step is not recomputed);
-        ``use = (step, name, t)`` makes only ``step`` see ``t`` in place of ``name``.
-        """
-        vals = dict(zip(self.inputs, map(float, args)))
-        vals.update(fixed or {})
-        for s in self.steps:
-            if s.name in (fixed or {}):
-                continue
-            xs = [use[2] if use is not None and (s.name, x) == use[:2] else vals[x] for x in s.inputs]
-            vals[s.name] = s.rule.value(*xs, **s.params)
-        return vals
-
-    def output(self, vals: Mapping[str, float]) -> float:
-        return vals[self.steps[-1].name]
-
-    def slope(self, args: tuple[float, ...], name: str) -> float:
-        """d(out)/d(name) by a central difference: ``name`` nudged, what depends on it recomputed."""
-        at = self.evaluate(args)[name]
-        return central_difference(lambda t: self.output(self.evaluate(args, fixed={name: t})), at)
-
-    def use_slope(self, args: tuple[float, ...], step: str, name: str) -> float:
-        """The contribution of one use of ``name`` (as an input of ``step``): only that use nudged."""
-        at = self.evaluate(args)[name]
-        return central_difference(lambda t: self.output(self.evaluate(args, use=(step, name, t))), at)
-
-    def uses(self, name: str) -> list[tuple[Step, int]]:
-        """The steps that read ``name``, with the position of ``name`` among their inputs."""
-        return [(s, i) for s in self.steps for i, x in enumerate(s.inputs) if x == name]
-
-
-F = Graph(("x0", "x1"), (
-    Step("v0", "div", ("x0", "x1")),  # the shared quotient, used twice
-    Step("v1", "mul", ("x0", "v0")),
-    Step("v2", "cos", ("x0",)),
-    Step("v3", "mul", ("v1", "v2")),
-    Step("v4", "exp", ("v0",)),
-    Step("v5", "add", ("v3", "v4")),
-), "f")
-L = Graph(("a", "b", "c", "f"), (
-    Step("e", "mul", ("a", "b")),
-    Step("d", "add", ("e", "c")),
-    Step("L", "mul", ("d", "f")),
-), "L")
-NEURON = Graph(("x1", "x2", "w1", "w2", "b"), (
-    Step("x1w1", "mul", ("x1", "w1")),
-    Step("x2w2", "mul", ("x2", "w2")),
-    Step("s", "add", ("x1w1", "x2w2")),
-    Step("n", "add", ("s", "b")),
-    Step("o", "tanh", ("n",)),
-), "o")
-Y = Graph(("x0", "x1", "x2"), (
-    Step("v0", "sin", ("x0",)),
-    Step("v1", "cos", ("x0",)),
-    Step("v2", "mul", ("x1", "v1")),
-    Step("v3", "div", ("x1", "x2")),
-    Step("v4", "add", ("v0", "v2")),
-    Step("v5", "add", ("v4", "v3")),
-), "y")
-
 
 @dataclass(frozen=True)
 class Exercise:
@@ -125,6 +51,12 @@ class Exercise:
     example: tuple[float, ...]
     keys: tuple[str, ...]  #: the dict's keys (or, for a pair, what each entry is the gradient of)
     pair: bool = False  #: returns a tuple in the order of ``keys`` instead of a dict
+    tangents: bool = False  #: its arguments end with one tangent per input (dx0, dx1, ...)
+
+    def split(self, args: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The graph's inputs and (for a tangent exercise) the direction they move in."""
+        n = len(self.graph.inputs)
+        return tuple(args[:n]), tuple(args[n:])
 
 
 TRACE = Exercise("evaluation_trace", F, (1.5, 0.5), tuple(s.name for s in F.steps))
@@ -134,6 +66,7 @@ NEURON_GRADS = Exercise("neuron_grads", NEURON, (2.0, 0.0, -3.0, 1.0, 6.88137358
 FORWARD_PASS = Exercise("forward_pass", Y, (1.0, 2.0, 4.0), tuple(s.name for s in Y.steps))
 ADJOINTS = Exercise("adjoints", Y, (1.0, 2.0, 4.0), ("v5", "v4", "v3", "v2", "v1", "v0", "x2", "x1", "x0"))
 F_GRADIENT = Exercise("f_gradient", F, (1.5, 0.5), ("x0", "x1"), pair=True)
+TANGENT_TRACE = Exercise("tangent_trace", F, (1.5, 0.5, 1.0, 0.0), tuple(s.name for s in F.steps), tangents=True)
 
 
 @dataclass(frozen=True)
@@ -147,118 +80,12 @@ class Point:
 
 
 # ---------------------------------------------------------------------------
-# Known mistakes, predicted from the graph
+# Asking and judging (shared with the hidden checks)
 
 SLOPE_HINT = ("this matches a numerical slope to about six digits but not the exact derivative: "
               "use the chain rule, not central differences")
 HARD_CODED_HINT = "this is the example's number whatever the inputs: compute it from the function's arguments"
 EXACT_TOL, SLOPE_TOL, VALUE_TOL = 1e-11, 1e-6, 1e-12  #: relative: times (1 + |expected|)
-
-
-def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str, float, str]]:
-    """The gradient d(out)/d(name) that each known mistake would give, as ``(tag, value, hint)``.
-
-    With ``c_j`` the contribution of the j-th use of ``name`` and ``g`` the gradient arriving
-    at that use's node: one use dropped (or overwritten by ``=``) gives a partial sum of the
-    ``c_j``; a plus node that splits gives ``g/2``; a times node that does not swap gives
-    ``g * name``; a local derivative alone gives 1 or the other factor; a flipped sign of
-    ``cos`` or of ``d(a/b)/db`` gives ``-c_j``; ``-a/b`` for ``-a/b^2`` gives ``c_j * b``;
-    tanh's rule on the input or without the square gives ``g (1 - n^2)`` or ``g (1 - o)``;
-    the chain stopped before a node that feeds ``exp`` gives ``g`` for ``c_j``.
-    """
-    vals = graph.evaluate(args)
-    uses = graph.uses(name)
-    parts = [graph.use_slope(args, s.name, name) for s, _ in uses]
-    total = sum(parts)
-    d = f"d{graph.out}/d"
-    found: list[tuple[str, float, str]] = []
-    if len(uses) > 1:
-        nodes = ", ".join(s.name for s, _ in uses)
-        text = (f"{name} is used {len(uses)} times (in {nodes}): its gradient is the SUM of one contribution "
-                "per use (+= where = would overwrite one)")
-        for r in range(1, len(uses)):
-            found += [("reused-variable-not-summed", sum(parts[j] for j in part), text)
-                      for part in combinations(range(len(uses)), r)]
-    denominators = [j for j, (s, i) in enumerate(uses) if s.op == "div" and i == 1]
-    if len(denominators) > 1:
-        found.append(("division-derivative-sign", total - 2 * sum(parts[j] for j in denominators),
-                      f"d(a/b)/db = -a/b^2: every quotient with {name} below the line falls as {name} grows"))
-    for shared in shared_upstream(graph, args, name):
-        found += shared
-    for (s, i), part in zip(uses, parts):
-        up, rest = graph.slope(args, s.name), total - part
-        if s.op == "add":
-            found += [(("plus-node-splits-gradient", rest + up / k,
-                        "a plus node does not split the gradient: each input receives ALL of it")) for k in (2, 4)]
-            found.append(("chain-rule-no-upstream", rest + 1.0,
-                          f"1 is only the plus node's LOCAL derivative: multiply it by the gradient arriving "
-                          f"from above, {d}{s.name}"))
-        elif s.op == "mul":
-            other = s.inputs[1 - i]
-            found.append(("times-node-no-swap", rest + up * vals[name],
-                          f"a times node swaps its inputs: d{s.name}/d{name} is the OTHER factor, {other}, "
-                          f"not {name} itself"))
-            found.append(("chain-rule-no-upstream", rest + vals[other],
-                          f"{other} is only the local derivative d{s.name}/d{name}: multiply it by the "
-                          f"gradient arriving from above, {d}{s.name}"))
-        elif s.op == "cos":
-            found.append(("cos-derivative-sign", rest - part,
-                          "d cos(a)/da = -sin(a): check the sign of the cos contribution"))
-        elif s.op == "div" and i == 1:
-            found.append(("division-derivative-sign", rest - part,
-                          "d(a/b)/db = -a/b^2: the quotient falls as its denominator grows"))
-            found.append(("division-derivative-no-square", rest + part * vals[name],
-                          "d(a/b)/db = -a/b^2: the denominator is squared"))
-        elif s.op == "tanh":
-            found.append(("tanh-derivative-of-input", rest + up * (1 - vals[name] ** 2),
-                          f"1 - {name}^2 squares the INPUT of tanh: the rule is 1 - tanh({name})^2 = 1 - {s.name}^2"))
-            found.append(("tanh-derivative-not-squared", rest + up * (1 - vals[s.name]),
-                          f"1 - {s.name} forgets the square: d{s.name}/d{name} = 1 - {s.name}^2"))
-        if any(t.op == "exp" and s.name in t.inputs for t in graph.steps):
-            found.append(("exp-inner-derivative", rest + up,
-                          f"the exp is exp of {definition(s)}: the chain continues "
-                          f"through {s.name}, times d{s.name}/d{name}"))
-    return found
-
-
-def shared_upstream(graph: Graph, args: tuple[float, ...], name: str) -> list[list[tuple[str, float, str]]]:
-    """For each variable ``u`` that depends on ``name`` and is used more than once: the gradient of
-    ``name`` when one use of ``u`` is dropped from u's adjoint (``(all) - c_j(u) du/d(name)``)."""
-    vals = graph.evaluate(args)
-    total = graph.slope(args, name)
-    found = []
-    for u in (s.name for s in graph.steps):
-        uses = graph.uses(u)
-        if u == name or len(uses) < 2:
-            continue
-        du = central_difference(lambda t: graph.evaluate(args, fixed={name: t})[u], vals[name])
-        if du == 0:
-            continue
-        nodes = ", ".join(s.name for s, _ in uses)
-        text = (f"{u} is used {len(uses)} times (in {nodes}): its gradient is the SUM of one contribution per "
-                f"use, complete before it passes on to {name}")
-        found.append([("reused-variable-not-summed", total - graph.use_slope(args, s.name, u) * du, text)
-                      for s, _ in uses])
-    return found
-
-
-def wrong_inputs(graph: Graph, vals: Mapping[str, float], name: str) -> list[tuple[str, float, str]]:
-    """The value of step ``name`` with one of its inputs replaced by another variable defined before it."""
-    step = next(s for s in graph.steps if s.name == name)
-    before = list(graph.inputs) + [s.name for s in graph.steps[:graph.steps.index(step)]]
-    found = []
-    for i, x in enumerate(step.inputs):
-        for other in before:
-            if other != x:
-                xs = [vals[other] if j == i else vals[y] for j, y in enumerate(step.inputs)]
-                found.append(("wrong-input-variable", step.rule.value(*xs, **step.params),
-                              f"{definition(step)}: this is what it gives with {other} "
-                              f"in place of {x}"))
-    return found
-
-
-# ---------------------------------------------------------------------------
-# Asking and judging (shared with the hidden checks)
 
 
 def call_text(ex: Exercise, args: tuple[float, ...]) -> str:
@@ -286,7 +113,9 @@ def answers(ex: Exercise, fn: Callable[..., Any], args: tuple[float, ...]) -> di
 
 
 def inputs_of(ex: Exercise, point: Point) -> dict[str, float]:
-    return dict(zip(ex.graph.inputs, point.args))
+    """The point's arguments by name, as the function's signature has them."""
+    names = ex.graph.inputs + (tuple("d" + x for x in ex.graph.inputs) if ex.tangents else ())
+    return dict(zip(names, point.args))
 
 
 def judge_values(ex: Exercise, fn: Callable[..., Any], point: Point) -> None:
@@ -303,23 +132,38 @@ def judge_values(ex: Exercise, fn: Callable[..., Any], point: Point) -> None:
                      hint=["compute the variables in the order of the table, each from the ones before it"])
 
 
+def expect_derivative(ex: Exercise, point: Point, key: str, what: str, got: float, numerical: float,
+                      known: Known) -> None:
+    """``got`` is the numerical derivative to 1e-6 or, at a hidden point, the exact one to 1e-11; a
+    failure names the matching known mistakes, a hard-coded example and a numerical slope."""
+    exact = point.exact is not None
+    want = float(point.exact[key]) if point.exact is not None else numerical
+    tol = (EXACT_TOL if exact else SLOPE_TOL) * (1 + abs(want))
+    known = list(known)
+    if point.example is not None:
+        known.append(("hard-coded-answer", point.example[key], HARD_CODED_HINT))
+    if exact:
+        known.append(("numerical-slope", numerical, SLOPE_HINT))
+    expect_close(f"{call_text(ex, point.args)}['{key}'] = {what}, {point.label} "
+                 f"(expected: {'exact' if exact else 'numerical slope'})",
+                 got, want, tol=tol, inputs=inputs_of(ex, point), known=known)
+
+
 def judge_gradients(ex: Exercise, fn: Callable[..., Any], point: Point, keys: tuple[str, ...]) -> None:
     """Each gradient ``fn(*args)[k]`` = d(out)/dk: the numerical slope to 1e-6, or ``point.exact[k]`` to 1e-11."""
     got = answers(ex, fn, point.args)
-    label = f"d{ex.graph.out}/d"
     for k in keys:
-        slope = ex.graph.slope(point.args, k)
-        exact = point.exact is not None
-        want = float(point.exact[k]) if point.exact is not None else slope
-        tol = (EXACT_TOL if exact else SLOPE_TOL) * (1 + abs(want))
-        known: Known = mistakes(ex.graph, point.args, k)
-        if point.example is not None:
-            known += [("hard-coded-answer", point.example[k], HARD_CODED_HINT)]
-        if exact:
-            known += [("numerical-slope", slope, SLOPE_HINT)]
-        expect_close(f"{call_text(ex, point.args)}['{k}'] = {label}{k}, {point.label} "
-                     f"(expected: {'exact' if exact else 'numerical slope'})",
-                     got[k], want, tol=tol, inputs=inputs_of(ex, point), known=known)
+        expect_derivative(ex, point, k, f"d{ex.graph.out}/d{k}", got[k], ex.graph.slope(point.args, k),
+                          mistakes(ex.graph, point.args, k))
+
+
+def judge_tangents(ex: Exercise, fn: Callable[..., Any], point: Point) -> None:
+    """Each tangent ``fn(*inputs, *direction)[k]`` = dk/dt as the inputs move along the direction."""
+    got = answers(ex, fn, point.args)
+    args, direction = ex.split(point.args)
+    for k in ex.keys:
+        expect_derivative(ex, point, k, f"tangent of {k}", got[k], ex.graph.tangent(args, direction, k),
+                          tangent_mistakes(ex.graph, args, direction, k))
 
 
 def f_value(x0: float, x1: float) -> float:
@@ -456,3 +300,15 @@ def check_f_gradient_x0(f_gradient: Callable[[float, float], tuple]) -> None:
 def check_f_gradient_x1(f_gradient: Callable[[float, float], tuple]) -> None:
     """f_gradient(1.5, 0.5)[1] is the slope of f in x1, through the shared v0 = x0 / x1 (two contributions)."""
     judge_gradients(F_GRADIENT, f_gradient, Point(F_GRADIENT.example), ("x1",))
+
+
+@check
+def check_tangent_trace_seed_x0(tangent_trace: Callable[[float, float, float, float], dict]) -> None:
+    """tangent_trace(1.5, 0.5, 1, 0): every tangent is the slope of that variable in x0; v5's is df/dx0."""
+    judge_tangents(TANGENT_TRACE, tangent_trace, Point(TANGENT_TRACE.example))
+
+
+@check
+def check_tangent_trace_seed_x1(tangent_trace: Callable[[float, float, float, float], dict]) -> None:
+    """tangent_trace(1.5, 0.5, 0, 1): every tangent is the slope of that variable in x1; v5's is df/dx1."""
+    judge_tangents(TANGENT_TRACE, tangent_trace, Point((1.5, 0.5, 0.0, 1.0), "the example with dx0 = 0, dx1 = 1"))

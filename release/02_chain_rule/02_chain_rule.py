@@ -24,7 +24,8 @@
 #    and draw its **computational graph**;
 # 2. **evaluate** the graph from the inputs forward (the *evaluation trace*);
 # 3. send gradients **backward** through the graph with the chain rule, one node at a time;
-# 4. check every hand-made gradient against the numerical slopes of notebook 01.
+# 4. check every hand-made gradient against the numerical slopes of notebook 01;
+# 5. push **tangents** forward instead (forward mode), one input at a time.
 #
 # Every exercise is a function. Its visible tests use the numbers in the text; hidden tests call
 # it again on random inputs, so write the general formula, not the numbers.
@@ -35,7 +36,7 @@ import math
 import numpy as np
 
 import course
-from course.diagrams import Step, draw, local_table
+from course.diagrams import Step, definition, draw, local_table
 from course.numeric import central_difference, gradient
 from course.rules import RULES
 from IPython.display import Markdown, display
@@ -586,6 +587,83 @@ GraphStepper(fx0 * fv0 * fx0.cos() + fv0.exp(),
              title="f = x0 * v0 * cos(x0) + exp(v0) with v0 = x0 / x1: one node, two contributions")
 
 # %% [markdown]
+# ## 5. The other direction: forward mode by hand
+#
+# Reverse mode sends one number backward from the output and collects every input's partial in
+# one sweep. **Forward mode** goes the other way, alongside the evaluation itself: choose a
+# direction in which to move the inputs, $\dot x_0$ and $\dot x_1$ (the **seeds**), and carry with
+# every intermediate variable its **tangent** $\dot v_i$, how fast it moves when the inputs move
+# that way. Each tangent comes from the tangents of the step's inputs, with the very same local
+# derivatives as before:
+#
+# $$\dot v_i = \sum_{j \,:\, v_j \text{ is an input of } v_i} \frac{\partial v_i}{\partial v_j}\, \dot v_j .$$
+#
+# For the first step of $f$, $v_0 = x_0/x_1$, that is
+# $\dot v_0 = \dot x_0 / x_1 - x_0 \dot x_1 / x_1^2$; a product $v_1 = x_0 \cdot v_0$ has two terms,
+# $\dot v_1 = \dot x_0 \, v_0 + x_0 \, \dot v_0$ (the product rule); $v_4 = e^{v_0}$ gives
+# $\dot v_4 = e^{v_0}\, \dot v_0$ (the local derivative **times the input's tangent**). With the seeds
+# $\dot x_0 = 1, \dot x_1 = 0$ the last tangent $\dot v_5$ is $\partial f/\partial x_0$; with
+# $\dot x_0 = 0, \dot x_1 = 1$ it is $\partial f/\partial x_1$: **one forward sweep per input**,
+# where reverse mode needed one sweep for all of them.
+#
+# ### Exercise 6: the tangent trace
+#
+# Write `tangent_trace(x0, x1, dx0, dx1)`, returning the tangents
+# `{"v0": ..., ..., "v5": ...}` of the six variables of section 1 when the inputs move with
+# tangents `dx0` and `dx1`, computed in order, each from the tangents before it. At
+# $(1.5, 0.5)$ with seeds $(1, 0)$ you should find $\dot v_0 = 2$, $\dot v_1 = 6$ and
+# $\dot v_5 = \partial f/\partial x_0 \approx 36.1068$, the number your `f_gradient` gave.
+
+# %% nbgrader={"grade": false, "grade_id": "tangent_trace", "locked": false, "schema_version": 3, "solution": true}
+def tangent_trace(x0, x1, dx0, dx1):
+    '''The tangents of v0 ... v5 of f when x0 and x1 move with tangents dx0 and dx1, as a dict.'''
+    v = evaluation_trace(x0, x1)
+    ### BEGIN SOLUTION
+    t = {"v0": dx0 / x1 - x0 * dx1 / x1 ** 2}          # v0 = x0 / x1: quotient rule
+    t["v1"] = dx0 * v["v0"] + x0 * t["v0"]              # v1 = x0 * v0: product rule, two terms
+    t["v2"] = -math.sin(x0) * dx0                       # v2 = cos(x0)
+    t["v3"] = t["v1"] * v["v2"] + v["v1"] * t["v2"]     # v3 = v1 * v2
+    t["v4"] = v["v4"] * t["v0"]                         # v4 = exp(v0): times the tangent of v0
+    t["v5"] = t["v3"] + t["v4"]                         # v5 = v3 + v4
+    return t
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_tangent_trace_seed_x0", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.checks.chain_rule import check_tangent_trace_seed_x0
+check_tangent_trace_seed_x0(tangent_trace)
+### BEGIN HIDDEN TESTS
+from course_hidden.chain_rule import check_tangent_trace_seed_x0_random
+check_tangent_trace_seed_x0_random(tangent_trace)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_tangent_trace_seed_x1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.checks.chain_rule import check_tangent_trace_seed_x1
+check_tangent_trace_seed_x1(tangent_trace)
+### BEGIN HIDDEN TESTS
+from course_hidden.chain_rule import check_tangent_trace_any_direction_random
+check_tangent_trace_any_direction_random(tangent_trace)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The whole forward-mode trace as a table: every variable's value and its tangent for each seed.
+# The last row is the gradient, one column per sweep, and it agrees with your adjoints.
+
+# %%
+values_f = evaluation_trace(1.5, 0.5)
+along_x0, along_x1 = tangent_trace(1.5, 0.5, 1.0, 0.0), tangent_trace(1.5, 0.5, 0.0, 1.0)
+rows = ["| variable | value | tangent, seeds $(1, 0)$ | tangent, seeds $(0, 1)$ |", "|---|---|---|---|"]
+rows += [f"| `{definition(s)}` | {values_f[s.name]:.6f} | {along_x0[s.name]:+.6f} | {along_x1[s.name]:+.6f} |"
+         for s in F_STEPS]
+display(Markdown("\n".join(rows)))
+print(f"df/dx0: forward mode {along_x0['v5']:+.10f}   adjoints {f_gradient(1.5, 0.5)[0]:+.10f}")
+print(f"df/dx1: forward mode {along_x1['v5']:+.10f}   adjoints {f_gradient(1.5, 0.5)[1]:+.10f}")
+
+# %% [markdown]
+# Notebook 04 makes a number type that carries its tangent along (a **dual number**), so that
+# any program computes this table by itself.
+
+# %% [markdown]
 # ## Summary
 #
 # * Any expression is a sequence of elementary operations: intermediate variables, a
@@ -596,8 +674,10 @@ GraphStepper(fx0 * fv0 * fx0.cos() + fv0.exp(),
 # * The chain rule, applied from the output backward, gives every adjoint
 #   $\bar v_i = \partial y/\partial v_i$ in one sweep; a variable used several times **adds** the
 #   contributions of all its uses.
+# * Forward mode carries a tangent $\dot v_i$ with every variable, from seeds on the inputs, with
+#   the same local derivatives: one sweep per input, where reverse mode needs one for all.
 # * Numerical slopes agree with all of it, to eight digits or more: the accuracy of notebook 01's
 #   central differences.
 #
 # In notebook 03 you will build a small engine that does this bookkeeping for any expression,
-# and the first bug it will show you is the last bullet: forgetting to add.
+# and the first bug it will show you is the one the third bullet warns about: forgetting to add.

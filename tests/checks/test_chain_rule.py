@@ -98,8 +98,34 @@ def v0_bar(x0, x1):
     return math.exp(x0 / x1) + x0 * math.cos(x0)
 
 
+def tangent_trace(x0, x1, dx0, dx1):
+    v = evaluation_trace(x0, x1)
+    t = {"v0": dx0 / x1 - x0 * dx1 / x1 ** 2}
+    t["v1"] = dx0 * v["v0"] + x0 * t["v0"]
+    t["v2"] = -math.sin(x0) * dx0
+    t["v3"] = t["v1"] * v["v2"] + v["v1"] * t["v2"]
+    t["v4"] = v["v4"] * t["v0"]
+    t["v5"] = t["v3"] + t["v4"]
+    return t
+
+
+def tangent_with(**changes: Callable) -> Callable:
+    """tangent_trace with some tangents computed by ``changes[key](x0, x1, dx0, dx1, v, t)`` (v: values,
+    t: the tangents so far): a planted forward-mode mistake that later tangents build on."""
+    def mistaken(x0, x1, dx0, dx1):
+        v, t = evaluation_trace(x0, x1), {}
+        right = {"v0": lambda: dx0 / x1 - x0 * dx1 / x1 ** 2, "v1": lambda: dx0 * v["v0"] + x0 * t["v0"],
+                 "v2": lambda: -math.sin(x0) * dx0, "v3": lambda: t["v1"] * v["v2"] + v["v1"] * t["v2"],
+                 "v4": lambda: v["v4"] * t["v0"], "v5": lambda: t["v3"] + t["v4"]}
+        for k, rule in right.items():
+            t[k] = changes[k](x0, x1, dx0, dx1, v, t) if k in changes else rule()
+        return t
+    return mistaken
+
+
 SOLUTIONS = {"evaluation_trace": evaluation_trace, "backprop_L": backprop_L, "neuron_grads": neuron_grads,
-             "forward_pass": forward_pass, "adjoints": adjoints, "f_gradient": f_gradient}
+             "forward_pass": forward_pass, "adjoints": adjoints, "f_gradient": f_gradient,
+             "tangent_trace": tangent_trace}
 
 
 def stub(*args):
@@ -131,9 +157,13 @@ def constant(fn: Callable, *example: float) -> Callable:
 
 def numerical(fn_name: str) -> Callable:
     """A gradient function that returns central-difference slopes instead of the chain rule."""
-    ex = {e.name: e for e in (visible.BACKPROP_L, visible.NEURON_GRADS, visible.ADJOINTS, visible.F_GRADIENT)}[fn_name]
+    ex = {e.name: e for e in (visible.BACKPROP_L, visible.NEURON_GRADS, visible.ADJOINTS, visible.F_GRADIENT,
+                              visible.TANGENT_TRACE)}[fn_name]
 
     def slopes(*args):
+        if ex.tangents:
+            inputs, direction = ex.split(tuple(args))
+            return {k: ex.graph.tangent(inputs, direction, k) for k in ex.keys}
         got = {k: ex.graph.slope(tuple(args), k) for k in ex.keys}
         return tuple(got.values()) if ex.pair else got
     return slopes
@@ -141,8 +171,6 @@ def numerical(fn_name: str) -> Callable:
 
 VISIBLE = [name for name in dir(visible) if name.startswith("check_")]
 HIDDEN = [name for name in dir(hidden) if name.startswith("check_")]
-ARG = {"evaluation_trace": "evaluation_trace", "backprop_L": "backprop_L", "neuron_grads": "neuron_grads",
-       "forward_pass": "forward_pass", "adjoints": "adjoints", "f_gradient": "f_gradient"}
 
 
 def student_of(check_name: str) -> str:
@@ -176,7 +204,7 @@ def test_check_fails_the_stub_saying_not_written_yet(module, name):
 
 
 def test_every_test_cell_of_the_notebook_has_a_visible_check_and_most_a_hidden_one():
-    assert len(VISIBLE) == 18 and len(HIDDEN) == 15
+    assert len(VISIBLE) == 20 and len(HIDDEN) == 17
     assert all(student_of(n) in SOLUTIONS for n in VISIBLE + HIDDEN)
 
 
@@ -290,6 +318,24 @@ MISTAKES = [
     ("check_f_gradient_x1", pair(x1=lambda x0, x1: -x0 / x1 ** 2 * math.exp(x0 / x1)), "reused-variable-not-summed"),
     ("check_f_gradient_x1", pair(x1=lambda x0, x1: -x0 / x1 ** 2 * x0 * math.cos(x0)), "reused-variable-not-summed"),
     ("check_f_gradient_x0_random", constant(f_gradient, 1.5, 0.5), "hard-coded-answer"),
+    # tangent_trace: forward mode by hand
+    ("check_tangent_trace_seed_x0", tangent_with(v3=lambda x0, x1, dx0, dx1, v, t: t["v1"] * v["v2"]),
+     "product-rule-one-term"),
+    ("check_tangent_trace_seed_x0", tangent_with(v4=lambda x0, x1, dx0, dx1, v, t: v["v4"]),
+     "chain-rule-no-inner-tangent"),
+    ("check_tangent_trace_seed_x0", tangent_with(v2=lambda x0, x1, dx0, dx1, v, t: math.sin(x0) * dx0),
+     "cos-derivative-sign"),
+    ("check_tangent_trace_seed_x1", tangent_with(v0=lambda x0, x1, dx0, dx1, v, t: dx0 / x1 + x0 * dx1 / x1 ** 2),
+     "division-derivative-sign"),
+    ("check_tangent_trace_seed_x1", tangent_with(v0=lambda x0, x1, dx0, dx1, v, t: dx0 / x1), "tangent-term-dropped"),
+    ("check_tangent_trace_seed_x1", lambda x0, x1, dx0, dx1: tangent_trace(x0, x1, 1.0, 0.0), "tangent-seed-ignored"),
+    ("check_tangent_trace_seed_x0_random", constant(tangent_trace, 1.5, 0.5, 1.0, 0.0), "hard-coded-answer"),
+    ("check_tangent_trace_any_direction_random", constant(tangent_trace, 1.5, 0.5, 1.0, 0.0), "hard-coded-answer"),
+    ("check_tangent_trace_seed_x0_random", numerical("tangent_trace"), "numerical-slope"),
+    ("check_tangent_trace_any_direction_random", tangent_with(v2=lambda x0, x1, dx0, dx1, v, t: -math.sin(x0)),
+     "chain-rule-no-inner-tangent"),
+    ("check_tangent_trace_any_direction_random", tangent_with(v1=lambda x0, x1, dx0, dx1, v, t: x0 * t["v0"]),
+     "product-rule-one-term"),
     ("check_f_gradient_x1_random", constant(f_gradient, 1.5, 0.5), "hard-coded-answer"),
     ("check_f_gradient_x0_random", numerical("f_gradient"), "numerical-slope"),
     ("check_f_gradient_x1_random", numerical("f_gradient"), "numerical-slope"),
@@ -319,7 +365,8 @@ def test_numerical_slopes_pass_the_visible_checks():
     only the hidden checks (exact, at random inputs) tell it from the chain rule."""
     for name in VISIBLE:
         fn = student_of(name)
-        if fn in ("backprop_L", "neuron_grads", "adjoints", "f_gradient") and "returns_every" not in name:
+        if fn in ("backprop_L", "neuron_grads", "adjoints", "f_gradient", "tangent_trace") \
+                and "returns_every" not in name:
             run(visible, name, numerical(fn))
 
 
@@ -376,3 +423,28 @@ def test_intermediate_adjoints_agree_with_torch_and_the_graphs_with_the_function
         assert visible.F.output(visible.F.evaluate((x0, x1))) == pytest.approx(visible.f_value(x0, x1), rel=1e-14)
     assert np.allclose([visible.F.slope((1.5, 0.5), k) for k in ("x0", "x1")],
                        gradient(visible.f_value, [1.5, 0.5]), rtol=1e-12)
+
+
+def test_tangents_agree_with_torch_forward_mode():
+    """The visible checks' numerical tangents and the hidden checks' exact ones are torch's jvp (float64)."""
+    ex = visible.TANGENT_TRACE
+    points = [ex.example, (1.5, 0.5, 0.0, 1.0)] + [
+        p.args for p in hidden.random_points("torch tangents", ex, draw=hidden._direction_args)]
+    for args in points:
+        (x0, x1), (dx0, dx1) = ex.split(args)
+
+        def trace(a, b):
+            v0 = a / b
+            v1 = a * v0
+            v2 = torch.cos(a)
+            v3 = v1 * v2
+            v4 = torch.exp(v0)
+            return v0, v1, v2, v3, v4, v3 + v4
+
+        _, tangents = torch.autograd.functional.jvp(
+            trace, (torch.tensor(x0, dtype=torch.float64), torch.tensor(x1, dtype=torch.float64)),
+            (torch.tensor(dx0, dtype=torch.float64), torch.tensor(dx1, dtype=torch.float64)))
+        exact = hidden.exact_tangent_trace(*args)
+        for k, t in zip(ex.keys, tangents):
+            assert abs(exact[k] - t.item()) <= 1e-12 * (1 + abs(t.item())), (args, k)
+            assert abs(ex.graph.tangent((x0, x1), (dx0, dx1), k) - t.item()) <= 1e-8 * (1 + abs(t.item())), (args, k)

@@ -21,8 +21,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from course.checks.answers import check
-from course.checks.chain_rule import (ADJOINTS, BACKPROP_L, F_GRADIENT, FORWARD_PASS, NEURON_GRADS, TRACE,
-                                      Exercise, Point, judge_gradients, judge_output_is_f, judge_values)
+from course.checks.chain_rule import (ADJOINTS, BACKPROP_L, F_GRADIENT, FORWARD_PASS, NEURON_GRADS, TANGENT_TRACE,
+                                      TRACE, Exercise, Point, judge_gradients, judge_output_is_f, judge_tangents,
+                                      judge_values)
 from course.checks.expect import seeded
 
 POINTS = 5  #: random points per check
@@ -61,6 +62,18 @@ def exact_adjoints(x0: float, x1: float, x2: float) -> dict[str, float]:
             "x2": -x1 / x2 ** 2, "x1": math.cos(x0) + 1 / x2, "x0": math.cos(x0) - x1 * math.sin(x0)}
 
 
+def exact_tangent_trace(x0: float, x1: float, dx0: float, dx1: float) -> dict[str, float]:
+    """The tangent of each v of f along (dx0, dx1): the total differential of each variable as a
+    function of x0 and x1 (v0 = x0/x1, v1 = x0^2/x1, v2 = cos x0, v3 = x0^2 cos(x0)/x1,
+    v4 = e^(x0/x1), v5 = f)."""
+    dv0 = dx0 / x1 - x0 * dx1 / x1 ** 2
+    dv1 = 2 * x0 * dx0 / x1 - x0 ** 2 * dx1 / x1 ** 2
+    dv2 = -math.sin(x0) * dx0
+    dv3 = (2 * x0 * math.cos(x0) - x0 ** 2 * math.sin(x0)) * dx0 / x1 - x0 ** 2 * math.cos(x0) * dx1 / x1 ** 2
+    dv4 = math.exp(x0 / x1) * dv0
+    return {"v0": dv0, "v1": dv1, "v2": dv2, "v3": dv3, "v4": dv4, "v5": dv3 + dv4}
+
+
 # ---------------------------------------------------------------------------
 # Random points
 
@@ -82,17 +95,27 @@ def _y_args(rng: np.random.Generator) -> tuple[float, ...]:
             float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)))
 
 
+def _seed_x0_args(rng: np.random.Generator) -> tuple[float, ...]:
+    return _f_args(rng) + (1.0, 0.0)
+
+
+def _direction_args(rng: np.random.Generator) -> tuple[float, ...]:
+    return _f_args(rng) + tuple(float(v) for v in rng.uniform(-2, 2, size=2))
+
+
 DRAW = {"evaluation_trace": _f_args, "f_gradient": _f_args, "backprop_L": _l_args,
         "neuron_grads": _neuron_args, "forward_pass": _y_args, "adjoints": _y_args}
 
 
-def random_points(name: str, ex: Exercise, exact: Exact | None = None) -> list[Point]:
-    """Five seeded points for check ``name``; with ``exact``, each carries the exact answers and the
-    example's (for the hard-coding hint). Without it, the example's answers are the forward values."""
+def random_points(name: str, ex: Exercise, exact: Exact | None = None,
+                  draw: Callable[[np.random.Generator], tuple[float, ...]] | None = None) -> list[Point]:
+    """Five seeded points for check ``name`` (drawn by ``draw``, else the exercise's usual draw); with
+    ``exact``, each carries the exact answers and the example's (for the hard-coding hint). Without
+    it, the example's answers are the forward values."""
     rng = seeded(name)
     points = []
     for _ in range(POINTS):
-        args = DRAW[ex.name](rng)
+        args = (draw or DRAW[ex.name])(rng)
         if exact is None:
             points.append(Point(args, "random inputs", example=ex.graph.evaluate(ex.example)))
         else:
@@ -203,3 +226,19 @@ def check_f_gradient_x0_random(f_gradient: Callable[[float, float], tuple]) -> N
 def check_f_gradient_x1_random(f_gradient: Callable[[float, float], tuple]) -> None:
     """At random (x0, x1): df/dx1 = -x0^2 cos(x0)/x1^2 - x0 e^(x0/x1)/x1^2 exactly."""
     _gradients("check_f_gradient_x1_random", F_GRADIENT, exact_f_gradient, f_gradient, ("x1",))
+
+
+@check
+def check_tangent_trace_seed_x0_random(tangent_trace: Callable[[float, float, float, float], dict]) -> None:
+    """At random (x0, x1) with seed (1, 0): every tangent is d v/d x0 exactly (v5's is df/dx0)."""
+    for point in random_points("check_tangent_trace_seed_x0_random", TANGENT_TRACE, exact_tangent_trace,
+                               _seed_x0_args):
+        judge_tangents(TANGENT_TRACE, tangent_trace, point)
+
+
+@check
+def check_tangent_trace_any_direction_random(tangent_trace: Callable[[float, float, float, float], dict]) -> None:
+    """At random (x0, x1) and a random direction (dx0, dx1): every tangent is dv/dx0 dx0 + dv/dx1 dx1 exactly."""
+    for point in random_points("check_tangent_trace_any_direction_random", TANGENT_TRACE, exact_tangent_trace,
+                               _direction_args):
+        judge_tangents(TANGENT_TRACE, tangent_trace, point)
