@@ -274,13 +274,40 @@ def test_local_derivatives_shown_agree_with_the_rule_table_and_central_differenc
                 assert abs(shown - slope) <= 1e-6 * (1 + abs(slope)), (name, s.name, x, shown, slope)
 
 
-def test_tables_show_the_rule_tables_own_words(ns):
+def test_tables_show_the_rule_tables_own_words_and_render_them_intact(ns):
+    """Each table shows its rules' words, and rendered as Markdown (mistune, as nbconvert does) every
+    formula survives verbatim: d(a*b)/da = b keeps its asterisks instead of turning into italics."""
+    import html
+
+    import mistune
     from course.diagrams import local_table
 
     for name in STEP_LISTS:
         table = local_table(ns[name])
+        rendered = html.unescape(mistune.html(table))
+        assert "<em>" not in rendered, (name, rendered)
         for s in ns[name]:
-            assert RULES[s.op].derivative in table
+            formula, _, words = RULES[s.op].derivative.partition(": ")
+            assert f"<code>{formula}</code>" in rendered and words in rendered, (name, s.op)
+
+
+def test_markdown_of_the_notebook_uses_asterisks_only_for_emphasis():
+    """Outside code spans and LaTeX, a '*' in the notebook's text opens or closes emphasis (*word* or
+    **word**), never a product that Markdown would eat (d(a*b)/da would render as d(a<em>b)/da)."""
+    import re
+
+    bad = []
+    for c in notebooks.read(NB).cells:
+        if c.cell_type != "markdown":
+            continue
+        for para in c.source.split("\n\n"):
+            text = re.sub(r"(?m)^\s*\* ", "", para)  # list items
+            text = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", "", text.replace("\n", " "))
+            # emphasis opens after a space or start and closes before one: a '*' between letters is a product
+            text = re.sub(r"\*\*[^*]+\*\*|(?<![\w)])\*[^*\s][^*]*(?<![\s(])\*(?![\w(])", "", text)
+            if "*" in text:
+                bad.append(para)
+    assert not bad, bad
 
 
 def test_drawn_graphs_render_to_svg_with_one_edge_per_use(ns):
