@@ -102,7 +102,6 @@ Y = Graph(("x0", "x1", "x2"), (
 # Known mistakes, predicted from the graph
 
 
-
 def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str, float, str]]:
     """The gradient d(out)/d(name) that each known mistake would give, as ``(tag, value, hint)``.
 
@@ -127,17 +126,12 @@ def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str
         for r in range(1, len(uses)):
             found += [("reused-variable-not-summed", sum(parts[j] for j in part), text)
                       for part in combinations(range(len(uses)), r)]
-    denominators = [j for j, (s, i) in enumerate(uses) if s.op == "div" and i == 1]
-    if len(denominators) > 1:
-        found.append(("division-derivative-sign", total - 2 * sum(parts[j] for j in denominators),
-                      f"d(a/b)/db = -a/b^2: every quotient with {name} below the line falls as {name} grows"))
-    for shared in shared_upstream(graph, args, name):
-        found += shared
+    found += shared_upstream(graph, args, name)
     for (s, i), part in zip(uses, parts):
         up, rest = graph.slope(args, s.name), total - part
         if s.op == "add":
-            found += [(("plus-node-splits-gradient", rest + up / k,
-                        "a plus node does not split the gradient: each input receives ALL of it")) for k in (2, 4)]
+            found += [("plus-node-splits-gradient", rest + up / k,
+                       "a plus node does not split the gradient: each input receives ALL of it") for k in (2, 4)]
             found.append(("chain-rule-no-upstream", rest + 1.0,
                           f"1 is only the plus node's LOCAL derivative: multiply it by the gradient arriving "
                           f"from above, {d}{s.name}"))
@@ -169,12 +163,12 @@ def mistakes(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str
     return found
 
 
-def shared_upstream(graph: Graph, args: tuple[float, ...], name: str) -> list[list[tuple[str, float, str]]]:
+def shared_upstream(graph: Graph, args: tuple[float, ...], name: str) -> list[tuple[str, float, str]]:
     """For each variable ``u`` that depends on ``name`` and is used more than once: the gradient of
     ``name`` when one use of ``u`` is dropped from u's adjoint (``(all) - c_j(u) du/d(name)``)."""
     vals = graph.evaluate(args)
     total = graph.slope(args, name)
-    found = []
+    found: list[tuple[str, float, str]] = []
     for u in (s.name for s in graph.steps):
         uses = graph.uses(u)
         if u == name or len(uses) < 2:
@@ -185,8 +179,8 @@ def shared_upstream(graph: Graph, args: tuple[float, ...], name: str) -> list[li
         nodes = ", ".join(s.name for s, _ in uses)
         text = (f"{u} is used {len(uses)} times (in {nodes}): its gradient is the SUM of one contribution per "
                 f"use, complete before it passes on to {name}")
-        found.append([("reused-variable-not-summed", total - graph.use_slope(args, s.name, u) * du, text)
-                      for s, _ in uses])
+        found += [("reused-variable-not-summed", total - graph.use_slope(args, s.name, u) * du, text)
+                  for s, _ in uses]
     return found
 
 
