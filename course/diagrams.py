@@ -207,8 +207,14 @@ def local_table(steps: Sequence[Step]) -> str:
             locs = ", ".join(f"∂{s.name}/∂{x} = {_pretty(e)}" for x, e in zip(s.inputs, s.local))
         else:
             locs = ""
-        rows.append(f"| `{definition(s)}` | {s.rule.derivative} | {locs} |")
+        rows.append(f"| `{definition(s)}` | {_rule_text(s.rule.derivative)} | {locs} |")
     return "\n".join(rows)
+
+
+def _rule_text(derivative: str) -> str:
+    """A rule's words with its formula in a code span: ``d(a*b)/da = b`` must not lose its ``*`` to italics."""
+    formula, sep, words = derivative.partition(": ")
+    return f"`{formula}`{sep}{words}"
 
 
 def _pretty(expr: str) -> str:
