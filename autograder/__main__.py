@@ -28,6 +28,15 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_text(args: argparse.Namespace) -> int:
+    from . import textsource
+    for name in args.assignments or release.assignments():
+        for nb in sorted((release.SOURCE / name).glob("*.ipynb")):
+            out = textsource.to_text(nb)
+            print(f"  wrote {out.relative_to(release.ROOT)} from {nb.name}: now run ./run grade release {name}")
+    return 0
+
+
 def _assignment_names(args: argparse.Namespace) -> list[str]:
     from pathlib import Path
     names = args.assignments or sorted(p.name for p in (Path(args.root) / "release").iterdir() if p.is_dir())
@@ -132,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.add_argument("--no-check", action="store_true", help="only regenerate")
     p.set_defaults(func=cmd_release)
+    p = sub.add_parser("text", help="write a source notebook's edits back into its text source (the .py)")
+    p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
+    p.set_defaults(func=cmd_text)
     _grading_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -11,7 +11,8 @@ with one copy of every check:
   judges at once;
 * **record** (the grading kernel: the environment variable ``COURSE_ANSWERS`` names
   a file): as live, and every answer is also appended to that file as one JSON line
-  tagged with the cell's execution count;
+  tagged with the test cell that asked (the grader marks each test cell first:
+  :func:`begin_cell`);
 * **replay** (the grader's own trusted process, :func:`replay_cell`): the test
   cell's master source runs again with every student name bound to a
   :class:`Placeholder`, and ask hands back the recorded answers in order instead
@@ -85,6 +86,8 @@ def plain(x: Any, _budget: list[int] | None = None) -> Any:
         return float(x)
     if isinstance(x, str):
         return str.__str__(x)[:MAX_TEXT]
+    if type(x) is Foreign:
+        return x
     if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
         budget[0] -= x.size
         if budget[0] < 0:
@@ -243,23 +246,24 @@ class _Missing(Exception):
     """The recorded answers run out or do not match the questions."""
 
 
-_STATE: dict[str, Any] = {"replay": None, "depth": 0, "question": 0}
+_STATE: dict[str, Any] = {"replay": None, "depth": 0, "question": 0, "cell_id": None}
 
 
 def _recording_path() -> str | None:
     return os.environ.get(ENV) or None
 
 
-def _cell() -> int | None:
-    ip = getattr(builtins, "get_ipython", lambda: None)()
-    return getattr(ip, "execution_count", None) if ip is not None else None
+def begin_cell(cell_id: str) -> None:
+    """Tag the answers recorded from now on with ``cell_id``: the grader runs this, in a cell of
+    its own, right before each test cell (``autograder.verdict.with_markers``)."""
+    _STATE["cell_id"] = str(cell_id)
 
 
 def _record(kind: str, key: str, **data: Any) -> None:
     path = _recording_path()
     if not path or _STATE["replay"] is not None:
         return
-    line = json.dumps({"cell": _cell(), "kind": kind, "key": key, **data})
+    line = json.dumps({"cell_id": _STATE.get("cell_id"), "kind": kind, "key": key, **data})
     with open(path, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
