@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from autograder import notebooks
+from checks import engine_mistakes as mistakes
 from autograder.notebooks import run_in_process
 from conftest import ROOT
 from course import moons
@@ -228,100 +229,12 @@ def test_notebook_topological_sort_handles_a_100000_deep_chain(ns):
 ADD_ACC = "        self.grad += out.grad\n        other.grad += out.grad"
 MUL_ACC = "        self.grad += other.data * out.grad\n        other.grad += self.data * out.grad"
 
-RECURSIVE_BACKWARD = '''
-def backward(self):
-    self.grad = 1.0
-
-    def push(node):
-        node._backward()
-        for child in node._prev:
-            push(child)
-
-    push(self)
-
-
-Value.backward = backward
-'''
-
-MICROGRAD_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    self.grad {seed} 1.0
-    for node in reversed(topo):
-        node._backward()
-
-
-Value.backward = backward
-'''
-
-ZERO_ALL_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    for node in topo:
-        node.grad = 0.0
-    self.grad = 1.0
-    for node in reversed(topo):
-        node._backward()
-
-
-Value.backward = backward
-'''
-
-RECURSIVE_TOPO = '''
-def topological_order(root):
-    order, visited = [], set()
-
-    def build(v):
-        if id(v) not in visited:
-            visited.add(id(v))
-            for child in v._prev:
-                build(child)
-            order.append(v)
-
-    build(root)
-    return order
-'''
-
-HASHED_TOPO = '''
-def topological_order(root):
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-
-EQUALITY_TOPO = '''
-def topological_order(root):
-    order, visited, stack = [], [], [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif node not in visited:
-            visited.append(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-
-DUPLICATING_TOPO = '''
-def topological_order(root):
-    order, stack = [], [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
+ATTACH = "\n\nValue.backward = backward\n"  # a notebook cell replaced whole must attach the method itself
+RECURSIVE_BACKWARD = mistakes.RECURSIVE_BACKWARD + ATTACH
+MICROGRAD_BACKWARD = mistakes.MICROGRAD_BACKWARD + ATTACH
+ZERO_ALL_BACKWARD = mistakes.ZERO_ALL_BACKWARD + ATTACH
+RECURSIVE_TOPO, HASHED_TOPO = mistakes.RECURSIVE_TOPO, mistakes.HASHED_TOPO
+EQUALITY_TOPO, DUPLICATING_TOPO = mistakes.EQUALITY_TOPO, mistakes.DUPLICATING_TOPO
 
 NO_REFLECTED = "pass\n"
 

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import math
 import random
 from typing import Any, Callable, Sequence
 

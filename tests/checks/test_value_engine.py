@@ -23,6 +23,9 @@ from course.checks.answers import CheckFailed
 from course.numeric import central_difference
 from course_hidden import value_engine as hidden
 
+from checks.engine_mistakes import (DUPLICATING_TOPO, EQUALITY_TOPO, HASHED_TOPO, MICROGRAD_BACKWARD, PREORDER_TOPO,
+                                    RECURSIVE_BACKWARD, RECURSIVE_TOPO, ZERO_ALL_BACKWARD)
+
 
 SOURCE = (Path(__file__).parent / "engine_solution.py").read_text(encoding="utf-8")
 STUB = 'raise NotImplementedError("Not written yet: replace this line with your code.")'
@@ -156,86 +159,6 @@ def test_a_stubbed_exercise_fails_with_not_written_yet(func, check_fn, args, tex
 
 ADD_ACC = "        self.grad += out.grad\n        other.grad += out.grad"
 MUL_ACC = "        self.grad += other.data * out.grad\n        other.grad += self.data * out.grad"
-RECURSIVE_TOPO = '''
-def topological_order(root):
-    order, visited = [], set()
-
-    def build(v):
-        if id(v) not in visited:
-            visited.add(id(v))
-            for child in v._prev:
-                build(child)
-            order.append(v)
-
-    build(root)
-    return order
-'''
-HASHED_TOPO = '''
-def topological_order(root):
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-EQUALITY_TOPO = HASHED_TOPO.replace("set()", "[]").replace("visited.add", "visited.append")
-DUPLICATING_TOPO = '''
-def topological_order(root):
-    order, stack = [], [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-PREORDER_TOPO = '''
-def topological_order(root):
-    order, seen, stack = [], set(), [root]
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            order.append(node)
-            stack.extend(node._prev)
-    return order[::-1] if False else order
-'''
-RECURSIVE_BACKWARD = '''
-def backward(self):
-    self.grad = 1.0
-
-    def push(node):
-        node._backward()
-        for child in node._prev:
-            push(child)
-
-    push(self)
-'''
-MICROGRAD_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    self.grad {seed} 1.0
-    for node in reversed(topo):
-        node._backward()
-'''
-ZERO_ALL_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    for node in topo:
-        node.grad = 0.0
-    self.grad = 1.0
-    for node in reversed(topo):
-        node._backward()
-'''
-
-
 def replaced_function(func: str, new: str) -> str:
     """The solution with ``def func`` (a top-level function) replaced by ``new``."""
     return stubbed(func).replace(f"def {func}(" + SOURCE.split(f"def {func}(")[1].split("\n")[0] + "\n    " + STUB,
