@@ -210,6 +210,35 @@ def test_notebook_loss_gradients_match_torch(ns):
     np.testing.assert_allclose(ours, [float(p.grad) for p in params], rtol=1e-10, atol=1e-14)
 
 
+def test_tanh_from_exp_is_a_bigger_graph_with_the_gradient_of_tanh(ns):
+    """Section 11's demo: (e^2x - 1)/(e^2x + 1) on the notebook's engine, against torch's tanh and central differences."""
+    V, order = ns["Value"], ns["topological_order"]
+    for x in [0.7, -1.9, 0.05]:
+        a, b = V(x), V(x)
+        one, composed = a.tanh(), ns["tanh_from_exp"](b)
+        one.backward()
+        composed.backward()
+        t_value, t_grads = torch_value_and_grads(lambda v: v.tanh(), [x])
+        assert composed.data == pytest.approx(t_value, abs=1e-15) and one.data == pytest.approx(t_value, abs=1e-15)
+        assert b.grad == pytest.approx(t_grads[0], abs=1e-14) and a.grad == pytest.approx(t_grads[0], abs=1e-15)
+        assert b.grad == pytest.approx(central_gradient(math.tanh, [x])[0], abs=1e-8)
+        assert len(order(composed)) > len(order(one)) == 2
+
+
+def test_one_step_along_the_gradient_rises_by_the_predicted_amount(ns):
+    """Section 11's demo: the neuron's rise after x += eps * grad is eps * |grad|^2 to first order (torch's gradient)."""
+    start = ns["start"]
+    f = lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).tanh()  # noqa: E731
+    value, grads = torch_value_and_grads(f, start)
+    np.testing.assert_allclose([v.grad for v in ns["inputs"]], grads, rtol=1e-12, atol=1e-15)
+    eps = ns["eps"]
+    moved, _ = torch_value_and_grads(f, [x + eps * g for x, g in zip(start, grads)])
+    rise, predicted = moved - value, eps * float(np.sum(grads ** 2))
+    assert ns["predicted"] == pytest.approx(predicted, rel=1e-12)
+    assert ns["moved"].data - ns["o"].data == pytest.approx(rise, rel=1e-9)
+    assert abs(rise / predicted - 1) < 1e-2  # the second-order term, O(eps), is what is left
+
+
 def test_notebook_topological_sort_handles_a_100000_deep_chain(ns):
     V = ns["Value"]
     with moons.paused_gc():   # the collector would rescan the 400,000 live nodes many times

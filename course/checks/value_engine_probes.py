@@ -27,6 +27,10 @@ class NotAValue(Exception):
     """An operation of the student's engine returned something other than a Value."""
 
 
+class WrongReturn(Exception):
+    """An exercise returned something of the wrong shape (the message says what)."""
+
+
 def node(Value: type, out: Any, what: str = "the operation") -> Any:
     """``out`` if it is a ``Value``; else :class:`NotAValue` saying what came back."""
     if not isinstance(out, Value):
@@ -187,8 +191,10 @@ def train_steps(MLP: type, train_step: Callable, rng: Any, sizes: Sequence[int],
     model = MLP(2, list(sizes), rng=rng)
     layouts, losses = [layout(model)], []
     for _ in range(steps):
-        loss, _accuracy = train_step(model, X, y, lr)
-        losses.append(loss.data)
+        result = train_step(model, X, y, lr)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise WrongReturn(f"train_step returned {type(result).__name__} {str(result)[:80]}, not (loss, accuracy)")
+        losses.append(getattr(result[0], "data", result[0]))
         layouts.append(layout(model))
     return (layouts, losses, grads(model))
 

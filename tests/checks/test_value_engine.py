@@ -438,3 +438,9 @@ def test_the_torch_loss_of_the_checks_matches_the_engine_loss():
     ref, grad = vg.torch_loss(params, shape, X, y)
     assert ref == pytest.approx(loss.data, rel=1e-13)
     np.testing.assert_allclose(grad, [p.grad for p in model.parameters()], rtol=1e-10, atol=1e-14)
+
+
+def test_a_train_step_that_returns_only_the_loss_is_told_what_to_return():
+    message = failure(vg.check_train_step_moves_against_the_gradient, VMT,
+                      engine(planted("    return loss, accuracy\n", "    return loss\n")))
+    assert "not (loss, accuracy)" in message, message
