@@ -154,6 +154,24 @@ def test_a_stubbed_exercise_fails_with_not_written_yet(func, check_fn, args, tex
     assert text in failure(check_fn, args, engine(stubbed(func)))
 
 
+OWN_EXERCISE = [  # (a word in the check's name, the exercise it checks), first match wins
+    ("reuse_add", "__add__"), ("reuse_mul", "__mul__"), ("add", "__add__"), ("mul", "__mul__"),
+    ("pow", "__pow__"), ("neg", "__neg__"), ("rsub", "__rsub__"), ("reflected", "__rsub__"), ("div", "__truediv__"),
+    ("radd", "__radd__"), ("sum", "__radd__"), ("tanh", "tanh"), ("exp", "exp"), ("relu", "relu"),
+    ("backward", "backward"), ("topological", "topological_order"), ("deep_chain", "topological_order"),
+    ("unhashable", "topological_order"), ("torch", "backward"), ("neuron", "__call__"),
+    ("train_step", "train_step"), ("zero_grad", "train_step"),
+]
+
+
+@pytest.mark.parametrize("check_fn,args", ALL, ids=[f.__name__ for f, _ in ALL])
+def test_every_check_fails_on_the_stub_of_its_exercise_saying_what_to_do(check_fn, args):
+    func = next(f for word, f in OWN_EXERCISE if word in check_fn.__name__)
+    message = failure(check_fn, args, engine(stubbed(func)))
+    assert "this exercise is not written yet" in message or f"finish {func} first" in message or (
+        func == "__call__" and "finish Neuron first" in message), message
+
+
 # ---------------------------------------------------------------------------
 # Planted mistakes
 
