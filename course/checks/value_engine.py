@@ -309,20 +309,12 @@ def tanh_wrong(x: float) -> Known:
             ("tanh-derivative", [t], "d tanh(x)/dx = 1 - t^2, not t")]
 
 
-def expect_tanh(Value: type, x: float, *, out_grad: float = 1.0, preset: Sequence[float] | None = None,
-                visible: Any = None) -> None:
-    """``a.tanh()`` at ``x``: value ``tanh x``, local derivative ``1 - t**2``."""
-    t = RULES["tanh"].value(x)
-    expect_local(Value, lambda a: a.tanh(), "out = a.tanh()", [x], t, RULES["tanh"].local((x,), t),
-                 out_grad=out_grad, preset=preset, wrong=tanh_wrong(x), visible=visible)
-
-
 @check
 def check_tanh_value_and_grad(Value: type) -> None:
     """a.tanh() at 0, 0.5, -1.2, 2: value tanh(a), local derivative 1 - tanh(a)^2, times out.grad, with +=."""
     for x in [0.0, 0.5, -1.2, 2.0]:
-        expect_tanh(Value, x)
-    expect_tanh(Value, 0.8, out_grad=1.5, preset=[0.25])
+        expect_unary(Value, "tanh", x)
+    expect_unary(Value, "tanh", 0.8, out_grad=1.5, preset=[0.25])
 
 
 UNSTABLE = misconception("unstable-tanh", "(exp(2x) - 1) / (exp(2x) + 1) overflows for large x; use math.tanh "
@@ -356,20 +348,12 @@ def exp_wrong(x: float) -> Known:
             ("exp-derivative", [x * math.exp(x - 1)], "d e^x/dx = e^x: the power rule does not apply to e^x")]
 
 
-def expect_exp(Value: type, x: float, *, out_grad: float = 1.0, preset: Sequence[float] | None = None,
-               visible: Any = None) -> None:
-    """``a.exp()`` at ``x``: value ``e^x``, local derivative ``e^x``."""
-    y = RULES["exp"].value(x)
-    expect_local(Value, lambda a: a.exp(), "out = a.exp()", [x], y, RULES["exp"].local((x,), y),
-                 out_grad=out_grad, preset=preset, wrong=exp_wrong(x), visible=visible)
-
-
 @check
 def check_exp_value_and_grad(Value: type) -> None:
     """a.exp() at 0, 1, -2.5: value e^a, local derivative e^a, times out.grad, with +=."""
     for x in [0.0, 1.0, -2.5]:
-        expect_exp(Value, x)
-    expect_exp(Value, 0.7, out_grad=1.5, preset=[0.25])
+        expect_unary(Value, "exp", x)
+    expect_unary(Value, "exp", 0.7, out_grad=1.5, preset=[0.25])
 
 
 def relu_wrong(x: float) -> Known:
@@ -381,17 +365,22 @@ def relu_wrong(x: float) -> Known:
     return [("relu-derivative", [x], "relu's local derivative is 1 where x > 0 (not out.data)")]
 
 
-def expect_relu(Value: type, x: float, *, out_grad: float = 1.0, preset: Sequence[float] | None = None,
-                visible: Any = None) -> None:
-    """``a.relu()`` at ``x``: value ``max(x, 0)``, local derivative ``1 if x > 0 else 0``."""
-    y = RULES["relu"].value(x)
-    expect_local(Value, lambda a: a.relu(), "out = a.relu()", [x], y, RULES["relu"].local((x,), y),
-                 out_grad=out_grad, preset=preset, wrong=relu_wrong(x), visible=visible)
-
-
 @check
 def check_relu_value_and_grad(Value: type) -> None:
     """a.relu() at 2.5, -1, 0: value max(a, 0), local derivative 1 if a > 0 else 0 (0 at the kink), with +=."""
     for x in [2.5, -1.0, 0.0]:
-        expect_relu(Value, x)
-    expect_relu(Value, 1.7, out_grad=1.5, preset=[0.25])
+        expect_unary(Value, "relu", x)
+    expect_unary(Value, "relu", 1.7, out_grad=1.5, preset=[0.25])
+
+
+UNARY_WRONG = {"tanh": tanh_wrong, "exp": exp_wrong, "relu": relu_wrong}
+
+
+def expect_unary(Value: type, method: str, x: float, *, out_grad: float = 1.0,
+                 preset: Sequence[float] | None = None, visible: Any = None) -> None:
+    """``a.tanh()``, ``a.exp()`` or ``a.relu()`` at ``x``: the value and local derivative of course.rules
+    (``1 - t**2``, ``e^x``, ``1 if x > 0 else 0``), with that function's known wrong derivatives."""
+    rule = RULES[method]
+    y = rule.value(x)
+    expect_local(Value, lambda a: getattr(a, method)(), f"out = a.{method}()", [x], y, rule.local((x,), y),
+                 out_grad=out_grad, preset=preset, wrong=UNARY_WRONG[method](x), visible=visible)

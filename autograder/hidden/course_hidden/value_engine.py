@@ -138,7 +138,7 @@ def check_sum_random(Value: type) -> None:
 def check_tanh_random(Value: type) -> None:
     """a.tanh() at random a, out.grad and preset grad: 1 - t^2 times out.grad, added."""
     for x, g, p in seeded("tanh").uniform(-3, 3, size=(4, 3)):
-        ve.expect_tanh(Value, x, out_grad=g, preset=[p])
+        ve.expect_unary(Value, "tanh", x, out_grad=g, preset=[p])
 
 
 @check
@@ -155,14 +155,14 @@ def check_tanh_large_random(Value: type) -> None:
 def check_exp_random(Value: type) -> None:
     """a.exp() at random a, out.grad and preset grad: e^a times out.grad, added."""
     for x, g, p in seeded("exp").uniform(-3, 3, size=(4, 3)):
-        ve.expect_exp(Value, x, out_grad=g, preset=[p])
+        ve.expect_unary(Value, "exp", x, out_grad=g, preset=[p])
 
 
 @check
 def check_relu_random(Value: type) -> None:
     """a.relu() at random a (both signs), out.grad and preset grad."""
     for x, g, p in seeded("relu").uniform(-3, 3, size=(6, 3)):
-        ve.expect_relu(Value, x, out_grad=g, preset=[p])
+        ve.expect_unary(Value, "relu", x, out_grad=g, preset=[p])
 
 
 def random_steps(name: str, n_leaves: int, n_ops: int) -> list[tuple[int, int, int]]:
