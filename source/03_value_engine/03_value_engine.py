@@ -268,34 +268,12 @@ check_reuse_mul_random(Value)
 #
 # A picture of what `_prev` and `_op` record: a box per `Value` (its name if
 # you give one, `data`, `grad`) and a circle per operation. Inputs are drawn in
-# order and duplicates are kept, so `a * a` has two arrows.
+# order and duplicates are kept, so `a * a` has two arrows. `draw` only reads
+# your objects (`data`, `grad`, `_prev`, `_op`); the picture scales to the width
+# of the notebook.
 
 # %%
-import graphviz
-
-
-def draw(root, **names):
-    """Graph of root's expression; name values with keywords, e.g. draw(L, a=a, b=b)."""
-    label = {id(v): k for k, v in names.items()}
-    nodes, seen, stack = [], set(), [root]
-    while stack:                                   # every node once, no recursion
-        v = stack.pop()
-        if id(v) not in seen:
-            seen.add(id(v))
-            nodes.append(v)
-            stack.extend(v._prev)
-    key = {id(v): f"v{i}" for i, v in enumerate(nodes)}
-    g = graphviz.Digraph(graph_attr={"rankdir": "LR"}, node_attr={"fontsize": "11"})
-    for v in nodes:
-        name = label.get(id(v))
-        fields = ([name] if name else []) + [f"data {v.data:.4g}", f"grad {v.grad:.4g}"]
-        g.node(key[id(v)], "{" + " | ".join(fields) + "}", shape="record")
-        if v._prev:
-            g.node(key[id(v)] + "op", v._op, shape="circle", width="0.35", fixedsize="false")
-            g.edge(key[id(v)] + "op", key[id(v)])
-            for u in v._prev:
-                g.edge(key[id(u)], key[id(v)] + "op")
-    return g
+from course.diagrams import draw_values as draw   # draw(L, a=a, b=b): names for the values you pass
 
 
 # %% tags=["slow"]
@@ -749,6 +727,25 @@ check_backward_twice_random(Value)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### When a backward test fails: replay your own backward
+#
+# `ReplayStepper` runs **your** `backward()` on a copy of the graph (your objects
+# are never changed), one `_backward` call at a time in your own order, and shows
+# beside each call what it added to each input and what the chain rule says it
+# should add. The first call that differs is drawn red, with the node, the
+# operation, both numbers and, when the difference is a known mistake (a
+# gradient overwritten with `=`, a times node that does not swap, a forgotten
+# `out.grad`, a node run before the nodes that use it), the hint that names it.
+# With a correct engine it shows no difference.
+
+# %% tags=["slow"]
+from course.replay_stepper import ReplayStepper
+
+a, b = Value(3.0), Value(-2.0)
+c = a * b + a
+ReplayStepper(c)
+
+# %% [markdown]
 # ### tanh from exp: a bigger graph, the same gradient
 #
 # $\tanh(x) = \frac{e^{2x} - 1}{e^{2x} + 1}$, so `tanh` could be built from
@@ -831,9 +828,10 @@ from course.stepper import GraphStepper
 x1, x2, w1, w2, b = Value(2.0), Value(0.0), Value(-3.0), Value(1.0), Value(6.8813735870195432)
 o = (x1 * w1 + x2 * w2 + b).tanh()
 o.backward()
-for name, v in {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "o": o}.items():
+for name, v in {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}.items():
     v.label = name   # names for the picture
-GraphStepper(o, title="your engine's neuron, step by step")
+# the computed nodes get the names notebook 02 gave them
+GraphStepper(o, names=["x1w1", "x2w2", "s", "n", "o"], title="your engine's neuron, step by step")
 
 # %% [markdown]
 # ## 12. Check against PyTorch
@@ -982,7 +980,7 @@ class MLP(Module):
 
 # %%
 from course.moons import make_data, plot_data, plot_decision_boundary, plot_training, mlp_scores
-from course.moons import paused_gc, release_graph
+from course.moons import Progress, paused_gc, release_graph
 
 X, y = make_data(n_samples=100, noise=0.1, random_state=1337)
 print(len(X), "points; first:", X[0], "label", y[0])
@@ -1066,6 +1064,7 @@ check_zero_grad_random(Value, MLP, train_step)
 STEPS = 100
 model = MLP(2, [16, 16, 1], rng=random.Random(1337))
 losses, accuracies = [], []
+progress = Progress(STEPS, every=10)   # a line every 10 steps: the time so far and an estimate of the rest
 start = time.perf_counter()
 with paused_gc():
     for k in range(STEPS):
@@ -1073,8 +1072,7 @@ with paused_gc():
         losses.append(loss.data)
         accuracies.append(accuracy)
         release_graph(loss)
-        if k % 10 == 0 or k == STEPS - 1:
-            print(f"step {k:3d}   loss {loss.data:.4f}   accuracy {accuracy:.0%}")
+        progress.update(k, loss=loss.data, accuracy=accuracy)
 seconds = time.perf_counter() - start
 final_loss, final_accuracy = loss_fn(model, X, y)
 print(f"{len(model.parameters())} parameters, {STEPS} steps in {seconds:.1f} s; "
