@@ -33,12 +33,18 @@ def _assignment_names(args: argparse.Namespace) -> list[str]:
     return names
 
 
+def _course_timezone(root) -> str:
+    from . import config
+    return config.load(root).timezone
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from . import collect
     from .batch import Course
     course = Course(args.root)
     names = [p.name for p in course.release_notebooks(args.assignment)]
-    got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern)
+    got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern,
+                          timezone=args.timezone or _course_timezone(course.root))
     for student, src in got.students.items():
         print(f"  {student:<24} <- {src}")
     for why in got.skipped:
@@ -93,6 +99,7 @@ def _grading_parsers(sub) -> None:
     p.add_argument("assignment")
     p.add_argument("source", help="a folder (one sub-folder per student) or a .zip export")
     p.add_argument("--pattern", help="regex with a (?P<student>...) group, matched against each file's path")
+    p.add_argument("--timezone", help="time zone of the zip's entry times (default: course.toml's, else UTC)")
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser("autograde", help="grade submissions in parallel, each in its own sandbox")
     p.add_argument("assignments", nargs="*", help="assignments (default: all in release/)")

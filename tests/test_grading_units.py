@@ -54,7 +54,7 @@ def test_collect_from_folders_keeps_only_notebooks_under_the_release_name(tmp_pa
     got = collect.collect(src, tmp_path / "course", "ps1", ["ps1.ipynb"])
     assert sorted(got.students) == ["alice", "bob"]
     files = sorted(p.relative_to(tmp_path / "course").as_posix() for p in (tmp_path / "course").rglob("*") if p.is_file())
-    assert files == ["submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
+    assert files == ["collected/ps1.json", "submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
                      "submitted/bob/ps1/ps1.ipynb", "submitted/bob/ps1/timestamp.txt"]
     assert (tmp_path / "course/submitted/bob/ps1/ps1.ipynb").read_text() == '{"b": 1}'
     assert any("numpy.py: not a notebook" in s for s in got.skipped)
