@@ -70,11 +70,15 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from . import report
+    from . import feedback
+    bad = 0
     for a in _assignment_names(args):
-        files = report.feedback(args.root, a)
-        print(f"{a}: feedback for {len(files)} notebook(s) in feedback/<student>/{a}/")
-    return 0
+        run = feedback.feedback(args.root, a)
+        print(f"{a}: feedback for {len(run.written)} notebook(s) in feedback/<student>/{a}/")
+        for student, why in sorted(run.failed.items()):
+            print(f"  NO FEEDBACK for {student}: {why}")
+        bad += len(run.failed)
+    return 1 if bad else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

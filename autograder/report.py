@@ -1,9 +1,7 @@
 """After autograding: feedback for students, a grade sheet and a class report for the instructor.
 
-* :func:`feedback` runs nbgrader's ``generate_feedback`` with one more
-  preprocessor, :class:`StripHiddenTests`: the hidden tests' source is cut
-  from every test cell and error tracebacks are reduced to the check's
-  message (a traceback quotes the failing line of a hidden test).
+* :func:`feedback` (from :mod:`autograder.feedback`): a page per student, no hidden test
+  text, nothing that runs.
 * :func:`export` writes a CSV with one row per student and assignment: the
   status (``graded``, ``timed out``, ``crashed``, ``malformed``, ``tampered``,
   ``missing``), the score from the gradebook (manual grades included), the
@@ -21,66 +19,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
 from nbgrader.api import Gradebook, MissingEntry
 
 from .batch import Course
+from .feedback import StripHiddenTests, feedback  # noqa: F401  (the instructor's API in one place)
 from .grading import MISSING, STATUSES
-
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
-
-
-class StripHiddenTests(Preprocessor):
-    """Remove hidden tests' source and tracebacks from what a student gets back."""
-
-    enabled = Bool(True)  # nbconvert runs a preprocessor only when enabled
-
-    def preprocess_cell(self, cell, resources, index):
-        m = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and m.get("grade") and not m.get("solution"):
-            cell.source = HIDDEN.sub("# (hidden tests are not shown)\n", cell.source)
-            for o in cell.get("outputs", []):
-                if o.get("output_type") == "error":
-                    o["traceback"] = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]
-        return cell, resources
-
-
-def _config(course: Course):
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
-    from .isolate import ROOT
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "autograder")).load_config()
-    c = Config()
-    c.merge(cfg)
-    c.CourseDirectory.root = str(course.root)
-    c.CourseDirectory.db_url = course.db_url
-    c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
-    c.HTMLExporter.template_name = "feedback"
-    return c
-
-
-def feedback(root: Path | str, assignment: str) -> list[Path]:
-    """HTML feedback for every autograded submission; returns the files written."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    course = Course(root)
-    c = _config(course)
-    api = NbGraderAPI(CourseDirectory(config=c), config=c)
-    written: list[Path] = []
-    for folder in sorted((course.root / "autograded").glob(f"*/{assignment}")):
-        student = folder.parent.name
-        if not list(folder.glob("*.ipynb")):
-            continue
-        res = api.generate_feedback(assignment, student)
-        if not res.get("success"):
-            raise RuntimeError(f"feedback for {student} failed:\n{res.get('error') or res.get('log')}")
-        written += sorted((course.root / "feedback" / student / assignment).glob("*.html"))
-    return written
-
 
 def records(root: Path | str, assignment: str) -> list[dict]:
     """One status record per student (``missing`` for students in the gradebook with none)."""
