@@ -82,9 +82,14 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import report
-    out = report.export(args.root, _assignment_names(args), args.output)
-    print(f"wrote {out}")
+    from . import export
+    names = _assignment_names(args)
+    default = {"csv": "exports/grades.csv", "canvas": "exports/canvas.csv",
+               "moodle": f"exports/moodle-{names[0]}.csv"}[args.format]
+    res = export.export(args.root, names, args.output or default, args.format, roster=args.roster)
+    for p in res.problems:
+        print(f"  not exported: {p}")
+    print(f"wrote {res.path} ({res.rows} row(s), format {args.format})")
     return 0
 
 
@@ -122,9 +127,11 @@ def _grading_parsers(sub) -> None:
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(func=cmd_feedback)
-    p = sub.add_parser("export", help="CSV of grades with a status column")
+    p = sub.add_parser("export", help="grades: the course's CSV, or a file Canvas or Moodle imports")
     p.add_argument("assignments", nargs="*")
-    p.add_argument("--output", "-o", default="exports/grades.csv")
+    p.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
+    p.add_argument("--roster", help="the LMS's own export (Canvas gradebook CSV, Moodle grading worksheet)")
+    p.add_argument("--output", "-o", default=None, help="default: exports/grades.csv, canvas.csv, moodle-<A>.csv")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("report", help="class report: statuses, pass rates, misconceptions, isolation")
     p.add_argument("assignments", nargs="*")

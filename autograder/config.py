@@ -9,7 +9,7 @@ Late work (see :mod:`autograder.late`): ``due`` (a TOML date-time, with or witho
 ``late_policy`` (``none``, ``per_day`` or ``per_hour``), ``penalty`` (fraction of the raw score
 lost per started day or hour late), ``floor`` (the fraction of the raw score a late submission
 keeps at least), ``grace_minutes``, and ``extensions`` (student -> a new due date-time, or a
-number of extra hours).
+number of extra hours). ``lms_name``: the assignment's column in the LMS export.
 """
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class AssignmentConfig:
     grace_minutes: float = 0.0
     #: student -> that student's own due date (aware)
     extensions: dict[str, dt.datetime] = field(default_factory=dict)
+    #: the assignment's column in the LMS (Canvas: "Name (id)"); default: the folder name
+    lms_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _assignment(path: Path, name: str, table: dict, tz: ZoneInfo) -> AssignmentC
         else:
             ext[student] = _when(v, tz, f"{where} extensions.{student}")
     return AssignmentConfig(name, withheld=withheld, due=due, late_policy=policy, penalty=penalty,
-                            floor=floor, grace_minutes=grace, extensions=ext)
+                            floor=floor, grace_minutes=grace, extensions=ext, lms_name=str(table.get("lms_name", "")))
 
 
 def load(root: Path | str) -> CourseConfig:
