@@ -107,7 +107,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from . import report
-    for a in _assignment_names(args):
+    names = _assignment_names(args)
+    if args.html:
+        from . import html_report
+        if args.output and len(names) > 1:
+            raise SystemExit("--output names one page: give one assignment")
+        for a in names:
+            print(f"wrote {html_report.write(args.root, a, args.output)}")
+        return 0
+    for a in names:
         print(report.class_report(args.root, a))
         print()
     return 0
@@ -147,6 +155,9 @@ def _grading_parsers(sub) -> None:
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("report", help="class report: statuses, pass rates, misconceptions, isolation")
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--html", action="store_true",
+                   help="one self-contained HTML page with figures (default reports/<A>.html in the course)")
+    p.add_argument("--output", "-o", default=None, help="where the HTML page goes")
     p.set_defaults(func=cmd_report)
     for name in ("collect", "autograde", "feedback", "export", "report"):
         sub.choices[name].add_argument("--root", default=root, help="course folder (default: this checkout)")
