@@ -121,6 +121,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_regrade(args: argparse.Namespace) -> int:
+    from . import isolate, regrade
+    limits = isolate.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
+    res = regrade.regrade(args.root, args.assignment, dry_run=args.dry_run, workers=args.workers, limits=limits,
+                          progress=not args.quiet)
+    print(res.table())
+    if res.record:
+        print(f"recorded in {res.record}")
+    return 0
+
+
 def _grading_parsers(sub) -> None:
     from . import release as _release
     root = str(_release.ROOT)
@@ -159,7 +170,15 @@ def _grading_parsers(sub) -> None:
                    help="one self-contained HTML page with figures (default reports/<A>.html in the course)")
     p.add_argument("--output", "-o", default=None, help="where the HTML page goes")
     p.set_defaults(func=cmd_report)
-    for name in ("collect", "autograde", "feedback", "export", "report"):
+    p = sub.add_parser("regrade", help="after a test changed in source/: regrade what it affects, keep manual grades")
+    p.add_argument("assignment")
+    p.add_argument("--dry-run", action="store_true", help="print the before/after table, write nothing")
+    p.add_argument("--workers", "-j", type=int, default=None)
+    p.add_argument("--timeout", type=int, default=600, help="seconds per submission (default 600)")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_regrade)
+    for name in ("collect", "autograde", "feedback", "export", "report", "regrade"):
         sub.choices[name].add_argument("--root", default=root, help="course folder (default: this checkout)")
 
 

@@ -107,7 +107,8 @@ def class_report(root: Path | str, assignment: str, top: int = 10) -> str:
         lines.append(f"  {tag:<30} {n:>4}   {', '.join(g for g, _ in where[tag].most_common(3))}")
     if not tags:
         lines.append("  none")
-    flagged = [r for r in recs if r["status"] in ("tampered", "malformed", "crashed", "timed out", UNREADABLE)]
+    flagged = [r for r in recs if r["status"] in ("tampered", "malformed", "crashed", "timed out", UNREADABLE)
+               or any(f.startswith("review") for f in r.get("flags", []))]
     if flagged:
         lines += ["", "Submissions to look at:"]
         for r in flagged:
