@@ -70,17 +70,6 @@ def student_id(raw: str) -> str:
     return sid
 
 
-def _read_file(f: Path, limit: int) -> bytes:
-    try:
-        with f.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as e:
-        raise Unreadable(f"cannot be read ({type(e).__name__}: {e})") from None
-    if len(data) > limit:
-        raise Unreadable(f"larger than {limit >> 20} MiB")
-    return data
-
-
 def _folder_entries(src: Path, skipped: list[str]) -> list[_Entry]:
     out: list[_Entry] = []
     for f in sorted(src.rglob("*")):
@@ -91,7 +80,8 @@ def _folder_entries(src: Path, skipped: list[str]) -> list[_Entry]:
             continue
         st = f.stat()
         when = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(tzinfo=None)
-        e = _Entry(f.relative_to(src).parts, st.st_size, when, (lambda limit, f=f: _read_file(f, limit)))
+        read = (lambda limit, f=f, n=st.st_size: lms_zip.read_capped(f.open, limit, n))
+        e = _Entry(f.relative_to(src).parts, st.st_size, when, read)
         if f.suffix.lower() == ".zip":  # a student's upload that is a zip: expand it
             members, bad = lms_zip.members(f)
             prefix = e.parts

@@ -61,13 +61,14 @@ def _safe_parts(name: str) -> tuple[str, ...] | None:
     return p.parts
 
 
-def _capped(opener: Callable[[], io.BufferedIOBase], limit: int, declared: int) -> bytes:
-    """At most ``limit`` bytes of a stream, or :class:`Unreadable` (never more is decompressed)."""
+def read_capped(opener: Callable[..., io.BufferedIOBase], limit: int, declared: int) -> bytes:
+    """At most ``limit`` bytes of the binary stream ``opener("rb")`` or ``opener()``, or :class:`Unreadable`
+    (never more is read or decompressed)."""
     try:
-        with opener() as f:
+        with opener("rb") as f:
             data = f.read(limit + 1)
     except _READ_ERRORS as e:
-        raise Unreadable(f"damaged entry ({type(e).__name__}: {str(e)[:120]})") from None
+        raise Unreadable(f"damaged entry ({type(e).__name__}: {str(e)[:120]})") from None  # (a file: unreadable)
     if len(data) > limit:
         raise Unreadable(f"uncompressed size over the {limit >> 20} MiB limit (declares {declared} bytes)")
     return data
@@ -100,7 +101,7 @@ def _from_zipfile(zf: zipfile.ZipFile, prefix: tuple[str, ...], depth: int,
         if budget < 0:
             bad.append((shown, f"the zip declares more than {MAX_LISTED_BYTES >> 30} GiB in all (a zip bomb?)"))
             continue
-        read = (lambda limit, i=info: _capped(lambda: zf.open(i), limit, i.file_size))
+        read = (lambda limit, i=info: read_capped(lambda mode: zf.open(i), limit, i.file_size))
         _add(Member(prefix + parts, info.file_size, _when(info.date_time), read), depth, out, bad)
 
 

@@ -21,6 +21,7 @@ from nbformat.v4 import new_markdown_cell, new_output
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 from graded_class import Student, graded_class, html_output, stream  # noqa: E402
+from xss_outputs import OWN, XSS, with_markdown, xss_student  # noqa: E402
 
 from autograder import feedback as fb  # noqa: E402
 from autograder.__main__ import main  # noqa: E402
@@ -29,18 +30,6 @@ from autograder.safe_html import sanitize_outputs  # noqa: E402
 HIDDEN_SRC = fc.source_notebook().cells[4].source  # the cell with the hidden block
 HIDDEN_BLOCK = HIDDEN_SRC[HIDDEN_SRC.index("### BEGIN"):]
 HIDDEN_LINE = "for x in rng.uniform(-5, 5, size=3):"
-OWN = "my own output 4242"
-
-XSS = {  # what a student's output can hold, each trying to run code in the viewer's browser
-    "script": "<script>window.PWNED = 1</script><b>bold</b>",
-    "handler": '<img src="x.png" onerror="window.PWNED = 2"><p onmouseover="window.PWNED = 3">hover</p>',
-    "js_link": '<a href="javascript:window.PWNED = 4">click</a>',
-    "svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>window.PWNED = 5</script><circle r="4"/></svg>',
-    "iframe": '<iframe src="javascript:parent.PWNED = 6"></iframe><iframe srcdoc="<script>parent.PWNED=7</script>">',
-}
-
-
-
 
 def _page(root: Path, student: str) -> str:
     return (root / "feedback" / student / fc.ASSIGNMENT / "ps1.html").read_text()
@@ -92,29 +81,6 @@ LEAKS = [stream(HIDDEN_BLOCK + "\n"),  # the block as read from the kernel's his
 VISIBLE = "got = float(square(-2.0))"  # the visible part of the hidden test's cell
 
 
-def _xss_student() -> Student:
-    outs = [html_output(v) for v in XSS.values()]
-    outs += [new_output("display_data", data={"image/svg+xml": XSS["svg"], "text/plain": "svg"}),
-             new_output("display_data", data={"application/javascript": "window.PWNED = 8", "text/plain": "js"}),
-             new_output("display_data", data={"application/vnd.jupyter.widget-view+json":
-                                              {"model_id": "</script><script>window.PWNED=9</script>",
-                                               "version_major": 2, "version_minor": 0}}),
-             new_output("display_data", data={"image/png": "iVBORw0KGgo="},
-                        metadata={"image/png": {"width": '1" onerror="window.PWNED=10'}}),
-             new_output("display_data", data={"text/markdown": "[m](javascript:window.PWNED=11) <script>x()</script>"}),
-             stream(OWN + "\n")]
-    return Student(outputs={"square": outs})
-
-
-def _with_markdown(root: Path, student: str) -> None:
-    """Add a markdown cell of the student's to the autograded notebook (as a student may)."""
-    path = root / "autograded" / student / "ps1" / "ps1.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(3, new_markdown_cell('My notes <script>window.PWNED = 12</script> [a](javascript:window.PWNED=13)'
-                                         ' <img src=x onerror="window.PWNED=14"> $x^2$'))
-    nbformat.write(nb, path)
-
-
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory):
     """One class, feedback run once through the command line: a broken autograded notebook (ben),
@@ -122,11 +88,11 @@ def fed(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback")
     plan = {"amy": Student(), "ben": Student(), "cat": Student(), "eve": Student(outputs={"square": LEAKS}),
             "fay": Student(outputs={"square": [stream(VISIBLE + "\n")]}), "honest": Student(),
-            "mal": _xss_student()}
+            "mal": xss_student()}
     root = graded_class(fc.cached_course(base), base / "c", plan)
     (root / "autograded" / "ben" / "ps1" / "ps1.ipynb").write_text("{ not a notebook")
     formgrader_nb = (root / "autograded" / "mal" / "ps1" / "ps1.ipynb").read_text()
-    _with_markdown(root, "mal")
+    with_markdown(root, "mal")
     import contextlib
     import io
     out = io.StringIO()

@@ -9,13 +9,12 @@ a feedback link opens that student's page. Saves artifacts/class_report.png.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from chromium import FLAGS, find_or_install
+from chromium import FLAGS, chromium_or_skip
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -31,12 +30,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def chromium_path() -> Path:
-    path, what = find_or_install()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and no browser for the real-browser test: {what}")
-        pytest.skip(f"real-browser test skipped: {what}")
-    return path
+    return chromium_or_skip()
 
 
 def test_class_report_opens_in_chromium_with_its_figures_tables_and_links(chromium_path, tmp_path):
