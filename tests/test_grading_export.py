@@ -181,3 +181,10 @@ def test_one_unreadable_record_never_stops_the_other_rows(canvas_class, tmp_path
         ("absent", "missing"), ("adaann", "graded"), ("brownbob", "unreadable"), ("chocarl", "tampered"),
         ("dinhdan", "graded"), ("eveeve", "graded")]
     assert "autograde it again" in rows[2]["flags"]
+
+
+def test_a_review_flag_keeps_the_score_and_asks_the_formgrader_for_a_look(canvas_class):
+    with Gradebook(f"sqlite:///{canvas_class / 'gradebook.db'}") as gb:
+        eve, ada = gb.find_submission("ps1", "eveeve"), gb.find_submission("ps1", "adaann")
+        assert (eve.score, eve.needs_manual_grade) == (6.0, True)
+        assert (ada.score, ada.needs_manual_grade) == (6.0, False)
