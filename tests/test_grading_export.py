@@ -17,22 +17,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 from graded_class import Student, graded_class  # noqa: E402
+import report_class  # noqa: E402
 
 from autograder import collect, export  # noqa: E402
 from autograder.__main__ import main  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
-TOML = """[course]
-timezone = "UTC"
-[assignments.ps1]
-due = 2026-11-20T12:00:00Z
-late_policy = "per_day"
-penalty = 0.1
-floor = 0.5
-grace_minutes = 10
-extensions = { dinhdan = 24 }
-lms_name = "Problem set 1 (777)"
-"""
+TOML = report_class.TOML + 'grace_minutes = 10\nextensions = { dinhdan = 24 }\nlms_name = "Problem set 1 (777)"\n'
 WRONG_SQUARE = {"test_square_value": 0, "test_square_hidden": 0}
 HOOK = "hostile: square: installs IPython hooks"
 
