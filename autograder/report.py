@@ -51,9 +51,10 @@ def records(root: Path | str, assignment: str) -> list[dict]:
     course = Course(root)
     folder = course.root / "grading" / assignment
     recs = {p.stem: _record(p, assignment) for p in sorted(folder.glob("*.json")) if not p.stem.startswith("_")}
+    top = max([r["max_score"] for r in recs.values()] + [0.0])
     for student in course.students(assignment):
         recs.setdefault(student, {"student": student, "assignment": assignment, "status": MISSING,
-                                  "score": 0.0, "max_score": 0.0, "tests": [], "flags": ["note: no submission"]})
+                                  "score": 0.0, "max_score": top, "tests": [], "flags": ["note: no submission"]})
     return [recs[k] for k in sorted(recs)]
 
 

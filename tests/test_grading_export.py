@@ -64,7 +64,7 @@ def test_course_sheet_shows_raw_score_lateness_and_score_after_penalty(canvas_cl
     assert _read(res.path) == [
         ["student", "assignment", "status", "raw_score", "late", "hours_late", "score", "max_score", *tests,
          "review", "flags"],
-        ["absent", "ps1", "missing", "0", "no submission", "0.00", "0", "0", "", "", "", "", "",
+        ["absent", "ps1", "missing", "0", "no submission", "0.00", "0", "6", "", "", "", "", "",
          "note: no submission"],
         ["adaann", "ps1", "graded", "6", "on time", "0.00", "6", "6", "1", "2", "2", "1", "", ""],
         ["brownbob", "ps1", "graded", "3", "late", "36.00", "2.4", "6", "0", "0", "2", "1", "",
