@@ -32,6 +32,7 @@ from nbgrader.preprocessors import SaveCells
 from . import isolate
 from .grading import CRASHED, MISSING, TAMPERED, Outcome, TestOutcome, grade_submission
 from .notebooks import is_test_cell, nbgrader_meta
+from .safe_html import sanitize_outputs
 from .sanitize import master_notebook
 
 class Course:
@@ -115,14 +116,15 @@ def _write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | Non
     kw = {"timestamp": timestamp} if timestamp else {}
     gb.update_or_create_submission(assignment, student, **kw)
     hostile = res["status"] == TAMPERED and any(f.startswith("hostile") for f in res["flags"])
+    review = any(f.startswith("review") for f in res["flags"])  # a suspicion: the score stands, a look is asked
     for t in res["tests"]:
         try:
             g = gb.find_grade(t["grade_id"], stem, assignment, student)
         except MissingEntry:
             continue
         g.auto_score = t["score"]
-        g.needs_manual_grade = hostile or g.manual_score is not None
-    nb = nbformat.reads(res["autograded"], as_version=4) if res.get("autograded") else None
+        g.needs_manual_grade = hostile or review or g.manual_score is not None
+    nb = sanitize_outputs(nbformat.reads(res["autograded"], as_version=4)) if res.get("autograded") else None
     for cell in (nb.cells if nb else []):
         m = nbgrader_meta(cell)
         if m.get("solution"):

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
 from autograder import collect, grading, isolate, report  # noqa: E402
-from autograder.sanitize import HOSTILE, NOTE, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
+from autograder.sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def test_collect_from_folders_keeps_only_notebooks_under_the_release_name(tmp_pa
     got = collect.collect(src, tmp_path / "course", "ps1", ["ps1.ipynb"])
     assert sorted(got.students) == ["alice", "bob"]
     files = sorted(p.relative_to(tmp_path / "course").as_posix() for p in (tmp_path / "course").rglob("*") if p.is_file())
-    assert files == ["submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
+    assert files == ["collected/ps1.json", "submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
                      "submitted/bob/ps1/ps1.ipynb", "submitted/bob/ps1/timestamp.txt"]
     assert (tmp_path / "course/submitted/bob/ps1/ps1.ipynb").read_text() == '{"b": 1}'
     assert any("numpy.py: not a notebook" in s for s in got.skipped)
@@ -131,18 +131,40 @@ def test_every_structural_change_is_restored_and_flagged(course):
 @pytest.mark.parametrize("code, why", [
     ("import numpy as np\nnp.testing.assert_allclose = print", "replaces a helper"),
     ("import math\nmath.isclose = lambda *a, **k: True", "replaces a helper"),
-    ("import builtins\nbuiltins.float = lambda x: 1.0", "changes builtins"),
+    ("import builtins\nbuiltins.float = lambda x: 1.0", "replaces a helper (builtins.float)"),
     ("get_ipython().events.register('pre_run_cell', print)", "installs IPython hooks"),
-    ("import sys\nsys.modules['numpy'] = None", "reaches into loaded modules"),
+    ("import sys\nsys.modules['numpy'] = None", "replaces a loaded module"),
     ("class A:\n    def __eq__(self, o):\n        return True", "compares equal to anything"),
     ("import numpy as np\nclass B(np.ndarray):\n    pass", "subclasses ndarray"),
-    ("import sys\nf = sys._getframe(1)", "inspects or rewires the interpreter"),
-    ("import ctypes", "uses ctypes"),
+    ("import math\nsetattr(math, 'isclose', print)", "patches a helper with setattr"),
 ])
 def test_scan_flags_known_attacks_as_hostile(code, why):
     nb = nbformat.v4.new_notebook(cells=[new_code_cell(code)])
     flags = scan(nb)
     assert any(f.kind == HOSTILE and why in f.text for f in flags), flags
+
+
+@pytest.mark.parametrize("code, why", [
+    ("import sys\nf = sys._getframe(1)", "inspects frames"),
+    ("import ctypes", "uses ctypes"),
+    ("import importlib\nimportlib.reload(importlib)", "reaches into loaded modules"),
+    ("ip = get_ipython()\nip.run_line_magic('matplotlib', 'inline')", "uses the IPython shell"),
+    ("class P:\n    def __bool__(self):\n        return True", "P.__bool__ returns a constant"),
+    ("import sys, io\nsys.stdout = io.StringIO()", "replaces sys.stdout"),
+])
+def test_scan_marks_what_only_suggests_a_look_for_review_not_hostile(code, why):
+    flags = scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)]))
+    assert any(f.kind == REVIEW and why in f.text for f in flags) and not any(f.kind == HOSTILE for f in flags), flags
+
+
+@pytest.mark.parametrize("code", [
+    "import sys\nprint('x', file=sys.stderr)\nsys.stderr.write('y')\nsys.stdout.flush()",
+    "class P:\n    def __init__(self, x):\n        setattr(self, 'x', x)\n    def __eq__(self, o):\n        return self.x == o.x",
+    "import threading\nclass W(threading.Thread):\n    def run(self):\n        pass",
+    "from IPython.display import display, Markdown\ndisplay(Markdown('x'))",
+])
+def test_scan_finds_nothing_in_honest_code(code):
+    assert scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)])) == []
 
 
 def test_scan_notes_exits_and_network_without_withholding():
