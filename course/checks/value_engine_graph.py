@@ -144,7 +144,14 @@ def expect_backward(Value: type, op: Op, text: str, xs: Sequence[float], expecte
                   ["out.data", "out.grad"] + [n + ".grad" for n in names])
     e = np.asarray(expected, dtype=float)
     expect_close(what, got, e, tol=1e-12 * (1 + np.abs(e)), tol_text="1e-12 relative",
-                 known=list(known) + hard_coded(visible))
+                 known=list(known) + hard_coded(visible), hint=[step_through(text, names, xs)])
+
+
+def step_through(text: str, names: Sequence[str], xs: Sequence[float]) -> str:
+    """The line that sends the student to the replay of their own backward on this expression."""
+    leaves = "; ".join(f"{n} = Value({x:.6g})" for n, x in zip(names, xs))
+    return (f"step through your backward, call by call: {leaves}; {text}; then "
+            "from course.replay_stepper import ReplayStepper; ReplayStepper(out)")
 
 
 SEED = ("seed-not-set", "the output's own gradient d out/d out is 1: set self.grad = 1.0 before walking the graph, "
