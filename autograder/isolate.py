@@ -64,6 +64,7 @@ class Limits:
     cell_timeout: int = 60  #: seconds per cell (then interrupt)
     timeout: int = 300  #: seconds per submission, kernel start included (then kill)
     output_bytes: int = 2 << 20  #: output kept per cell; the rest is dropped and flagged
+    notebook_output_bytes: int = 8 << 20  #: output kept per notebook; the rest is dropped and flagged
 
 
 @dataclass
@@ -78,10 +79,10 @@ class Sandbox:
         return "; ".join(f"{k}: {v}" for k, v in self.mechanisms.items())
 
 
-def hidden_paths(course_root: Path, scratch_root: Path) -> list[str]:
-    """Folders covered by an empty tmpfs inside the sandbox."""
+def hidden_paths(course_root: Path, scratch_root: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    """Folders covered by an empty tmpfs inside the sandbox (``extra``: more, where they exist)."""
     cands = [course_root, scratch_root, Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"),
-             Path("/dev/shm"), Path.home(), ROOT, Path("/root"), Path("/home")]
+             Path("/dev/shm"), Path.home(), ROOT, Path("/root"), Path("/home"), *map(Path, extra)]
     out: list[str] = []
     for p in cands:
         p = Path(os.path.realpath(p))
@@ -102,10 +103,11 @@ def readonly_paths() -> list[str]:
 
 
 def kernel_argv(scratch: Path, kernel_cmd: list[str], limits: Limits, sandbox: Sandbox,
-                hide: list[str]) -> list[str]:
-    """The command line that starts ``kernel_cmd`` inside the sandbox of ``scratch``."""
+                hide: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """The command line that starts ``kernel_cmd`` inside the sandbox of ``scratch`` (``env``:
+    variables added to the kernel's clean environment)."""
     spec = {"scratch": str(scratch), "hide": hide, "ro": readonly_paths(), "limits": asdict(limits),
-            "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT)}
+            "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT), "env": env or {}}
     return [sys.executable, "-m", "autograder.isolate", json.dumps(spec), "--", *kernel_cmd]
 
 
@@ -254,6 +256,7 @@ def _kernel_env(spec: dict) -> dict:
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            "TMPDIR": work}
+    env.update(spec.get("env") or {})
     return env
 
 
