@@ -77,12 +77,14 @@ def probe_here(limits: isolate.Limits | None = None) -> isolate.Sandbox:
         return _PROBE["p"]
 
 
-def worker_name() -> str:
-    """host:pid, and the Dask worker's address when in one."""
+def worker_name(dask_worker=None) -> str:  # noqa: ANN001
+    """host:pid, after the Dask worker's address when in one."""
     name = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        from distributed import get_worker
-        name = f"{get_worker().address} ({name})"
+        if dask_worker is None:
+            from distributed import get_worker
+            dask_worker = get_worker()
+        name = f"{dask_worker.address} ({name})"
     except (ImportError, ValueError):
         pass
     return name
@@ -113,9 +115,9 @@ def grade(job: Job) -> Result:
     return res
 
 
-def probe_worker() -> dict:
+def probe_worker(dask_worker=None) -> dict:  # noqa: ANN001  (client.run passes the worker)
     """Run on each Dask worker by the instructor: its name and sandbox verdicts."""
-    return {"name": worker_name(), "mechanisms": probe_here().mechanisms}
+    return {"name": worker_name(dask_worker), "mechanisms": probe_here().mechanisms}
 
 
 def crashed(job: Job, why: str, template: Callable[[Job], Result]) -> Result:
@@ -227,4 +229,4 @@ def dask_setup(worker) -> None:  # noqa: ANN001  (Dask's preload hook: ``--prelo
     job does not pay for it and the worker's log shows its verdicts."""
     from . import grading  # noqa: F401
     sb = probe_here()
-    print(f"autograder worker {worker_name()}: isolation: {sb.summary()}", flush=True)
+    print(f"autograder worker {worker_name(worker)}: isolation: {sb.summary()}", flush=True)

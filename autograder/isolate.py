@@ -263,6 +263,20 @@ def _kernel_env(spec: dict) -> dict:
 UID_BASE, UID_COUNT = 100_000, 4096
 
 
+def _uids_mapped(first: int, count: int) -> bool:
+    """Whether this process's user namespace maps the host uids ``first .. first+count-1`` (not so
+    for root inside a user namespace of its own: it cannot hand files to such a uid)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            for line in f:
+                inner, _outer, n = map(int, line.split())
+                if inner <= first and first + count <= inner + n:
+                    return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def claim_uid():
     """A sandbox uid no other grading process on this machine uses: ``(uid, lock)``; keep ``lock``
     open while the uid is in use. ``(None, None)`` when not root (kernels run as the instructor).
@@ -270,7 +284,7 @@ def claim_uid():
     Two batches at once (two courses, or tests in parallel) must not share a uid: it would share
     RLIMIT_NPROC, and :func:`reap` of one would kill the other's kernels."""
     import fcntl
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not _uids_mapped(UID_BASE, UID_COUNT):
         return None, None
     folder = Path(tempfile.gettempdir()) / "autograder-uids"
     folder.mkdir(exist_ok=True)
