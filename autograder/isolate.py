@@ -334,7 +334,8 @@ except OSError:
     out["network"] = True
 try:
     import course
-    open(os.path.join(os.path.dirname(course.__file__), ".probe"), "w"); out["readonly"] = False
+    _p = os.path.join(os.path.dirname(course.__file__), ".probe")
+    open(_p, "w").close(); os.remove(_p); out["readonly"] = False
 except OSError:
     out["readonly"] = True
 import resource
