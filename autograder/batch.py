@@ -205,7 +205,7 @@ def plan_batch(course: Course, assignment: str, masters: dict[str, tuple[str, st
                 continue
             out.jobs.append(Job(student, assignment, name, path.read_bytes(), master, given, limits,
                                 run_slow=run_slow, withheld=withheld, require_isolation=require_isolation,
-                                timestamp=ts, hide=(str(course.root),)))
+                                timestamp=ts))
     return out
 
 

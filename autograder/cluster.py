@@ -52,11 +52,10 @@ class Slot:
     lock: object = None  #: keeps the uid claimed while the slot lives
     graded: int = 0
 
-    def workspace(self, extra_hidden: tuple[str, ...] = ()) -> "steps.Workspace":  # noqa: F821
-        """This slot's scratch folder, log and sandbox; ``extra_hidden``: more folders to hide."""
+    def workspace(self) -> "steps.Workspace":  # noqa: F821
+        """This slot's scratch folder, log and sandbox."""
         from .steps import Workspace
-        hide = isolate.hidden_paths(isolate.ROOT, self.scratch_root, extra_hidden)
-        return Workspace(self.scratch_root / "s", self.scratch_root / "kernel.log", self.sandbox, hide)
+        return Workspace(self.scratch_root / "s", self.scratch_root / "kernel.log", self.sandbox)
 
 
 _LOCAL = threading.local()
@@ -109,7 +108,7 @@ def grade(job: Job) -> Result:
     s = slot()
     if job.require_isolation and not isolation_verdict(s.sandbox):
         raise IsolationRefused(f"{s.name}: {s.sandbox.summary()}")
-    res = grade_submission(job, s.workspace(job.hide))
+    res = grade_submission(job, s.workspace())
     res.worker = s.name
     s.graded += 1
     return res

@@ -34,7 +34,6 @@ class Job:
     withheld: tuple[str, ...] = ()  #: ``course`` modules not importable while this is graded
     require_isolation: bool = False  #: a worker without full isolation must refuse this job
     timestamp: str | None = None  #: the submission's timestamp (written by the instructor's side)
-    hide: tuple[str, ...] = ()  #: folders of the instructor's (the course) hidden in the sandbox where they exist
     attempt: int = 0  #: how many workers died holding this job before
 
     @property

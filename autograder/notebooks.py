@@ -292,9 +292,11 @@ class _Client(NotebookClient):
     """nbclient with an output cap per cell and per notebook, and a record of cells that hit the
     per-cell time limit, and of how long each phase took."""
 
-    def __init__(self, *a, output_bytes: int | None, notebook_output_bytes: int | None, **kw):
+    def __init__(self, *a, output_bytes: int | None, notebook_output_bytes: int | None,
+                 own_budget: set[int] = frozenset(), **kw):
         super().__init__(*a, **kw)
-        self.cell_cap, self.total_cap = output_bytes, notebook_output_bytes
+        self.cell_cap, self.total_cap, self.own_budget = output_bytes, notebook_output_bytes, set(own_budget)
+        self.stderr_kept: set[int] = set()
         self.used: dict[int, int] = {}
         self.total = 0
         self.run = Executed(self.nb)
@@ -320,20 +322,40 @@ class _Client(NotebookClient):
         return kc
 
     def output(self, outs, msg, display_id, cell_index):
-        size = len(json.dumps(msg.get("content", {}), default=str))
-        self.used[cell_index] = self.used.get(cell_index, 0) + size
-        self.total += size
-        over_cell = self.cell_cap is not None and self.used[cell_index] > self.cell_cap
-        over_nb = self.total_cap is not None and self.total > self.total_cap
-        if over_cell or over_nb:
-            self.run.cut += size
-            if cell_index not in self.run.flooded:
-                self.run.flooded.add(cell_index)
-                why = "too much output in this cell" if over_cell else "too much output in this notebook"
-                outs.append(nbformat.v4.new_output("stream", name="stdout",
-                                                   text=f"\n[autograder: output cut here: {why}]\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str))
+        own = cell_index in self.own_budget
+        used = self.used.get(cell_index, 0)
+        cell_room = self.cell_cap - used if self.cell_cap is not None else size
+        nb_room = self.total_cap - self.total if self.total_cap is not None and not own else size
+        room = min(cell_room, nb_room)
+        if size <= room:
+            self.used[cell_index] = used + size
+            self.total += 0 if own else size
+            return super().output(outs, msg, display_id, cell_index)
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        kept = None
+        if kind == "stream" and room > 0:  # the first part of the text that fits
+            kept = super().output(outs, dict(msg, content=dict(content, text=str(content.get("text", ""))[:room])),
+                                  display_id, cell_index)
+            self.used[cell_index] = used + room
+            self.total += 0 if own else room
+        self.run.cut += size - max(room, 0) if kept is not None else size
+        if cell_index not in self.run.flooded:
+            self.run.flooded.add(cell_index)
+            why = "too much output in this cell" if cell_room <= nb_room else "too much output in this notebook"
+            outs.append(nbformat.v4.new_output("stream", name="stdout",
+                                               text=f"\n[autograder: output cut here: {why}]\n"))
+        # past the cap, what decides whether a cell failed is still kept, shortened: its error,
+        # and its first stderr output (flooding output must never hide a failure)
+        if kind == "error":
+            msg = dict(msg, content=dict(content, evalue=str(content.get("evalue", ""))[:10_000], traceback=[]))
+            return super().output(outs, msg, display_id, cell_index)
+        if kind == "stream" and content.get("name") == "stderr" and kept is None and cell_index not in self.stderr_kept:
+            self.stderr_kept.add(cell_index)
+            msg = dict(msg, content=dict(content, text=str(content.get("text", ""))[:2_000]))
+            return super().output(outs, msg, display_id, cell_index)
+        return kept
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.run.timed_out.add(self.current)
@@ -342,18 +364,21 @@ class _Client(NotebookClient):
 
 def execute(nb: NotebookNode, *, cell_timeout: int, km=None, cwd: str | os.PathLike | None = None,
             env: dict | None = None, timeout: float | None = None, output_bytes: int | None = None,
-            notebook_output_bytes: int | None = None, stderr: IO | None = None,
-            startup_timeout: int = 60) -> Executed:
+            notebook_output_bytes: int | None = None, own_budget: set[int] = frozenset(),
+            stderr: IO | None = None, startup_timeout: int = 60) -> Executed:
     """Run every code cell of ``nb`` (in place) in a fresh kernel (``km``: a kernel manager, else
     python3 in ``cwd``), errors allowed. ``cell_timeout`` interrupts a cell, ``timeout`` (seconds in
     all) kills the kernel; output past ``output_bytes`` in a cell or ``notebook_output_bytes`` in
-    the notebook is dropped. Never raises for what the notebook does: see :attr:`Executed.stop`."""
+    the notebook is dropped (but for a cell's error and first stderr output, shortened); the cells
+    ``own_budget`` (the grader's own) count only against the cap per cell. Never raises for what
+    the notebook does: see
+    :attr:`Executed.stop`."""
     import subprocess
     kw = {"km": km} if km is not None else {"resources": {"metadata": {"path": os.fspath(cwd or os.getcwd())}}}
     client = _Client(nb, timeout=cell_timeout, startup_timeout=startup_timeout, allow_errors=True,
                      interrupt_on_timeout=True, kernel_name="python3", record_timing=False,
                      output_bytes=output_bytes, notebook_output_bytes=notebook_output_bytes,
-                     error_on_timeout={"ename": "CellTimeoutError",
+                     own_budget=own_budget, error_on_timeout={"ename": "CellTimeoutError",
                                        "evalue": f"cell ran past the {cell_timeout} s limit", "traceback": []},
                      **kw)
     launch = {"env": env} if env is not None else {}

@@ -156,7 +156,6 @@ class Workspace:
     folder: Path  #: this submission's scratch folder (emptied before and after)
     log: Path  #: the kernel's stderr goes here
     sandbox: isolate.Sandbox  #: the mechanisms in force, with this slot's uid
-    hide: list[str] = field(default_factory=list)  #: folders covered inside the sandbox
 
 
 @dataclass
@@ -208,7 +207,8 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(scratch / "conn" / "k"))
     km.connection_file = str(scratch / "conn" / "kernel.json")
     extra_env = {"COURSE_ANSWERS": str(scratch / ANSWERS_FILE)}
-    km.wrap_fn = lambda cmd: isolate.kernel_argv(scratch, cmd, limits, ws.sandbox, ws.hide, extra_env)
+    km.wrap_fn = lambda cmd: isolate.kernel_argv(scratch, cmd, limits, ws.sandbox, extra_env, job.withheld,
+                                                 job.assignment)
     km.write_connection_file()
     isolate.prepare_scratch(scratch, ws.sandbox)  # everything in it, the connection file too, is the kernel's
     try:
@@ -217,6 +217,7 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
                                     timeout=limits.timeout if timeout is None else timeout,
                                     output_bytes=limits.output_bytes,
                                     notebook_output_bytes=limits.notebook_output_bytes,
+                                    own_budget={i for i, c in enumerate(p.notebook.cells) if GUARD_META in c.metadata},
                                     env=dict(os.environ, PYTHONPATH=str(isolate.ROOT)), stderr=log)
         answers, cut = read_answers(scratch / ANSWERS_FILE)
     finally:
@@ -352,7 +353,16 @@ def run_flags(ex: Execution | None, obs: Observed, limits: isolate.Limits) -> tu
         flags.append(Flag(NOTE, f"{len(run.timed_out)} cell(s) ran past the {limits.cell_timeout} s limit per cell"))
     if ex.answers_cut:
         flags.append(Flag(NOTE, f"recorded answers cut at {ANSWERS_CAP} bytes"))
+    if any(DISK_FULL.search(_text(o)) for c in run.notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])):
+        flags.append(Flag(NOTE, f"disk limit: the working folder is full ({limits.disk} bytes in all)"))
     return flags, crashed
+
+
+DISK_FULL = re.compile(r"No space left on device|\[Errno 28\]|Disk quota exceeded")
+
+
+def _text(output) -> str:
+    return str(output.get("text", "")) + str(output.get("evalue", ""))
 
 
 def set_status(result: Result, flags: list[Flag], crashed: bool, timed_out: bool) -> Result:

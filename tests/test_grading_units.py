@@ -218,7 +218,8 @@ def test_feedback_preprocessor_strips_hidden_tests_and_tracebacks(course):
 def test_probe_reports_every_mechanism_with_a_verdict():
     sb = isolate.probe(ROOT)
     assert set(sb.mechanisms) >= {"memory limit", "process limit", "course and other students hidden",
-                                  "no network", "course package read-only", "private pid namespace"}
+                                  "no network", "course package read-only", "private pid namespace",
+                                  "allow-list root", "disk quota"}
     assert all(v == "active" or v.startswith("UNAVAILABLE") for v in sb.mechanisms.values())
 
 
@@ -231,8 +232,7 @@ def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):
     code = ("import os, json; print(json.dumps([os.path.exists(p) for p in "
             f"[{str(ROOT / 'autograder')!r}, {str(tmp_path / 'other')!r}, 'course_here']]))")
     (tmp_path / "other").write_text("another student")
-    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], isolate.Limits(), sb,
-                               isolate.hidden_paths(ROOT, tmp_path))
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], isolate.Limits(), sb)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [False, False, False]
@@ -244,7 +244,7 @@ def test_without_namespaces_the_kernel_still_gets_its_limits_and_scratch_folder(
     code = ("import os, resource, json; print(json.dumps([os.getcwd(), "
             "resource.getrlimit(resource.RLIMIT_DATA)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0]]))")
     limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
-    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], limits, sb, [])
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], limits, sb)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
