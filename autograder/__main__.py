@@ -62,7 +62,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_autograde(args: argparse.Namespace) -> int:
     from . import batch, isolate
     limits = isolate.Limits(memory=args.memory << 20, nproc=args.nproc, cell_timeout=args.cell_timeout,
-                            timeout=args.timeout)
+                            timeout=args.timeout, disk=args.disk << 20)
     for a in _assignment_names(args):
         done, sandbox = batch.autograde(args.root, a, workers=args.workers, limits=limits,
                                         students=args.student or None, progress=not args.quiet,
@@ -85,7 +85,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             "--nthreads", "1", "--preload", "autograder.cluster", "--no-dashboard"]
     if args.name:
         argv += ["--name", args.name]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(isolate.ROOT), os.environ.get("PYTHONPATH")])))
+    path = [str(isolate.ROOT), str(isolate.CHECKS), os.environ.get("PYTHONPATH")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
     print(f"grading worker: {n} process(es) for {args.scheduler}", flush=True)
     os.execvpe(argv[0], argv, env)
     return 1  # pragma: no cover
@@ -130,6 +131,7 @@ def _grading_parsers(sub) -> None:
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--memory", type=int, default=1024, help="MiB of address space per kernel (default 1024)")
     p.add_argument("--nproc", type=int, default=256, help="processes and threads per kernel (default 256)")
+    p.add_argument("--disk", type=int, default=128, help="MiB the student's code may write in all (default 128)")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade if any isolation mechanism is unavailable")
     p.add_argument("--run-slow", action="store_true",

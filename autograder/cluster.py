@@ -190,8 +190,9 @@ def local_cluster(workers: int):
     import dask
     from distributed import LocalCluster
     dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES})
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                        host="127.0.0.1", env={"PYTHONPATH": str(isolate.ROOT)})
+    path = os.pathsep.join(filter(None, [str(isolate.ROOT), str(isolate.CHECKS), os.environ.get("PYTHONPATH")]))
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        host="127.0.0.1", env={"PYTHONPATH": path})
 
 
 def run_dask(client, jobs: Iterable[Job], allowed: list[str], template: Callable[[Job], Result],
