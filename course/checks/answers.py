@@ -31,6 +31,7 @@ import builtins
 import functools
 import json
 import os
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
@@ -88,6 +89,9 @@ def plain(x: Any, _budget: list[int] | None = None) -> Any:
         return str.__str__(x)[:MAX_TEXT]
     if type(x) is Foreign:
         return x
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor) and not x.dtype.is_complex:  # a tensor is its numbers
+        x = x.detach().cpu().numpy()
     if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
         budget[0] -= x.size
         if budget[0] < 0:

@@ -38,7 +38,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks import misconception, report, worst
 from course.engine import Value
 
 torch.set_num_threads(1)  # small tensors: one thread is as fast, and every run repeats exactly
@@ -285,106 +284,27 @@ def linear_backward(x, w, grad_out):
 # transpose gives wrong numbers instead of a shape error.
 
 # %% nbgrader={"grade": true, "grade_id": "test_linear_backward_input", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-from course.checks import misconception, report, worst
-
-x = torch.tensor([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0], [4.0, 0.0, 1.0]], dtype=DT)
-w = torch.tensor([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7], [-0.4, 0.8, 2.0]], dtype=DT)
-g = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 1.0, 1.0]], dtype=DT)
-xr, wr, br = (t.clone().requires_grad_(True) for t in (x, w, torch.zeros(3, dtype=DT)))
-((xr @ wr + br) * g).sum().backward()
-expected = np.asarray(xr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[0]).detach(), dtype=float)
-forgot = np.asarray(g @ w, dtype=float)
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-    "dL/dx, the first result of linear_backward(x, w, g)", inputs={"x": x.numpy(), "w": w.numpy(), "g": g.numpy()},
-    expected=expected, got=got, tol="1e-10 relative",
-    hint=misconception("missing-transpose", "this is g @ w; w has shape (n_in, n_out), so dL/dx = g @ w.T")
-    if got.shape == forgot.shape and np.allclose(got, forgot) else worst(got, expected))
+from course.checks.pytorch import check_linear_backward_input
+check_linear_backward_input(linear_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(4):
-    n, n_in, n_out = (int(k) for k in rng.integers(1, 9, size=3))
-    x, w, g = (torch.tensor(rng.normal(size=s), dtype=DT) for s in [(n, n_in), (n_in, n_out), (n, n_out)])
-    xr = x.clone().requires_grad_(True)
-    ((xr @ w) * g).sum().backward()
-    expected = np.asarray(xr.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[0]).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-        f"dL/dx of linear_backward on a random layer: N={n}, n_in={n_in}, n_out={n_out}",
-        expected=expected, got=got, tol="1e-10 relative", hint=worst(got, expected))
+from course_hidden.pytorch import check_linear_backward_input_random
+check_linear_backward_input_random(linear_backward)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_linear_backward_weights", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-from course.checks import misconception, report, worst
-
-x = torch.tensor([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0], [4.0, 0.0, 1.0]], dtype=DT)
-w = torch.tensor([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7], [-0.4, 0.8, 2.0]], dtype=DT)
-g = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 1.0, 1.0]], dtype=DT)
-xr, wr, br = (t.clone().requires_grad_(True) for t in (x, w, torch.zeros(3, dtype=DT)))
-((xr @ wr + br) * g).sum().backward()
-expected = np.asarray(wr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[1]).detach(), dtype=float)
-hint = worst(got, expected)
-if got.shape == expected.shape and np.allclose(got, np.asarray(x @ g, dtype=float)):
-    hint = misconception("missing-transpose", "this is x @ g; the batch index must be summed over, so dL/dw = x.T @ g")
-elif got.shape == expected.T.shape and np.allclose(got, expected.T):
-    hint = misconception("missing-transpose", "this is (x.T @ g).T = g.T @ x, the transpose; dL/dw has w's shape (n_in, n_out): x.T @ g")
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-    "dL/dw, the second result of linear_backward(x, w, g)", inputs={"x": x.numpy(), "w": w.numpy(), "g": g.numpy()},
-    expected=expected, got=got, tol="1e-10 relative", hint=hint)
+from course.checks.pytorch import check_linear_backward_weights
+check_linear_backward_weights(linear_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2027)
-for _ in range(4):
-    n, n_in, n_out = (int(k) for k in rng.integers(1, 9, size=3))
-    x, w, g = (torch.tensor(rng.normal(size=s), dtype=DT) for s in [(n, n_in), (n_in, n_out), (n, n_out)])
-    wr = w.clone().requires_grad_(True)
-    ((x @ wr) * g).sum().backward()
-    expected = np.asarray(wr.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[1]).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-        f"dL/dw of linear_backward on a random layer: N={n}, n_in={n_in}, n_out={n_out}",
-        expected=expected, got=got, tol="1e-10 relative", hint=worst(got, expected))
+from course_hidden.pytorch import check_linear_backward_weights_random
+check_linear_backward_weights_random(linear_backward)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_linear_backward_bias", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-from course.checks import misconception, report, worst
-
-x = torch.tensor([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0], [4.0, 0.0, 1.0]], dtype=DT)
-w = torch.tensor([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7], [-0.4, 0.8, 2.0]], dtype=DT)
-g = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 1.0, 1.0]], dtype=DT)
-xr, wr, br = (t.clone().requires_grad_(True) for t in (x, w, torch.zeros(3, dtype=DT)))
-((xr @ wr + br) * g).sum().backward()
-expected = np.asarray(br.grad, dtype=float)
-got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[2]).detach(), dtype=float)
-gn = np.asarray(g, dtype=float)
-hint = worst(got, expected)
-if got.shape == gn.shape and np.allclose(got, gn):
-    hint = misconception("bias-not-summed", "this is g itself, one row per example; b is shared by every row of the batch, so sum g over the batch: g.sum(0)")
-elif got.shape == expected.shape and np.allclose(got, gn.mean(0)):
-    hint = misconception("bias-averaged", "this is the mean of g over the batch; the loss already divides by N, so here sum: g.sum(0)")
-elif got.shape == expected.shape and np.allclose(got, gn.sum(1)):
-    hint = misconception("bias-wrong-axis", "this sums g over the outputs (axis 1); b has one entry per output, so sum over the batch (axis 0)")
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-    "dL/db, the third result of linear_backward(x, w, g)", inputs={"g": gn},
-    expected=expected, got=got, tol="1e-10 relative", hint=hint)
+from course.checks.pytorch import check_linear_backward_bias
+check_linear_backward_bias(linear_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2028)
-for _ in range(4):
-    n, n_in, n_out = (int(k) for k in rng.integers(1, 9, size=3))
-    x, w, g = (torch.tensor(rng.normal(size=s), dtype=DT) for s in [(n, n_in), (n_in, n_out), (n, n_out)])
-    br = torch.tensor(rng.normal(size=n_out), dtype=DT, requires_grad=True)
-    ((x @ w + br) * g).sum().backward()
-    expected = np.asarray(br.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(linear_backward(x, w, g)[2]).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-12), report(
-        f"dL/db of linear_backward on a random layer: N={n}, n_in={n_in}, n_out={n_out}",
-        expected=expected, got=got, tol="1e-10 relative", hint=worst(got, expected))
+from course_hidden.pytorch import check_linear_backward_bias_random
+check_linear_backward_bias_random(linear_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -407,66 +327,19 @@ def relu_backward(x, grad_out):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_relu_backward_value", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-from course.checks import misconception, report, worst
-
-x = torch.tensor([[-2.0, 1.5, 0.5], [3.0, -0.5, -1.0]], dtype=DT)
-g = torch.tensor([[0.5, -2.0, 3.0], [-0.7, 2.0, 0.3]], dtype=DT)
-xr = x.clone().requires_grad_(True)
-(torch.relu(xr) * g).sum().backward()
-expected = np.asarray(xr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(relu_backward(x, g)).detach(), dtype=float)
-xn, gn = x.numpy(), g.numpy()
-wrong = [(gn * np.maximum(xn, 0), "relu-mask-from-output", "this is g * relu(x): you multiplied by the layer's output values; multiply by the 0/1 mask (x > 0)"),
-         (gn, "relu-mask-from-output", "nothing was blocked: a mask such as relu(x) >= 0 is true everywhere; use the input's mask (x > 0)"),
-         (gn * (gn > 0), "relu-mask-from-gradient", "this is relu(g): the mask came from the sign of the upstream gradient; it must come from the layer's input, (x > 0)"),
-         (gn * (xn < 0), "relu-mask-inverted", "the gradient passed where x < 0: the mask is inverted; use (x > 0)")]
-hint = next((misconception(tag, text) for cand, tag, text in wrong
-             if got.shape == cand.shape and np.allclose(got, cand)), worst(got, expected))
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=0), report(
-    "relu_backward(x, g)", inputs={"x": xn, "g": gn}, expected=expected, got=got, tol="1e-12 relative", hint=hint)
+from course.checks.pytorch import check_relu_backward_value
+check_relu_backward_value(relu_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2029)
-for _ in range(4):
-    shape = tuple(int(k) for k in rng.integers(1, 7, size=2))
-    x = torch.tensor(rng.normal(size=shape), dtype=DT)
-    g = torch.tensor(rng.normal(size=shape), dtype=DT)
-    xr = x.clone().requires_grad_(True)
-    (torch.relu(xr) * g).sum().backward()
-    expected = np.asarray(xr.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(relu_backward(x, g)).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=0), report(
-        f"relu_backward on random x and g of shape {shape}", expected=expected, got=got, hint=worst(got, expected))
+from course_hidden.pytorch import check_relu_backward_random
+check_relu_backward_random(relu_backward)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_relu_backward_at_zero", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-from course.checks import misconception, report, worst
-
-x = torch.tensor([[0.0, 2.0, -1.0, 0.0]], dtype=DT)
-g = torch.tensor([[1.0, 1.0, 1.0, -3.0]], dtype=DT)
-xr = x.clone().requires_grad_(True)
-(torch.relu(xr) * g).sum().backward()
-expected = np.asarray(xr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(relu_backward(x, g)).detach(), dtype=float)
-at_zero = np.asarray(g * (x >= 0), dtype=float)
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=0), report(
-    "relu_backward(x, g) where some x are exactly 0", inputs={"x": x.numpy(), "g": g.numpy()},
-    expected=expected, got=got,
-    hint=misconception("relu-at-zero", "the gradient passed at x == 0: relu'(0) is 0 in PyTorch and in this course; use x > 0, not x >= 0")
-    if got.shape == at_zero.shape and np.allclose(got, at_zero) else worst(got, expected))
+from course.checks.pytorch import check_relu_backward_at_zero
+check_relu_backward_at_zero(relu_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2030)
-x = torch.tensor(rng.integers(-2, 3, size=(5, 6)), dtype=DT)  # many exact zeros
-g = torch.tensor(rng.normal(size=(5, 6)), dtype=DT)
-xr = x.clone().requires_grad_(True)
-(torch.relu(xr) * g).sum().backward()
-expected = np.asarray(xr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(relu_backward(x, g)).detach(), dtype=float)
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=0), report(
-    "relu_backward on random integer x (with zeros)", expected=expected, got=got, hint=worst(got, expected))
+from course_hidden.pytorch import check_relu_backward_at_zero_random
+check_relu_backward_at_zero_random(relu_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -501,41 +374,11 @@ def mse_backward(pred, target):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mse_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import misconception, report, worst
-
-pred = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [0.2, 0.4, 0.6], [-1.0, 3.0, 1.0]], dtype=DT)
-target = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], dtype=DT)
-pr = pred.clone().requires_grad_(True)
-F.mse_loss(pr, target).backward()
-expected = np.asarray(pr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(mse_backward(pred, target)).detach(), dtype=float)
-d = (pred - target).numpy()
-n, c = d.shape
-wrong = [(2 * d, "forgot-batch-mean", "this is 2 (pred - target) with no division: the loss is a mean, so divide by the number of entries, pred.numel() = N*C"),
-         (2 * d / c, "forgot-batch-mean", "you divided by the C outputs but not by the batch size N: divide by pred.numel() = N*C"),
-         (2 * d / n, "mse-mean-over-batch-only", "you divided by the batch size N only; mse_loss averages over all N*C entries: divide by pred.numel()"),
-         (d / (n * c), "missing-factor-2", "the derivative of (pred - target)**2 is 2 (pred - target): the factor 2 is missing"),
-         (-2 * d / (n * c), "sign-flipped", "the sign is flipped: it is 2 (pred - target), not 2 (target - pred)")]
-hint = next((misconception(tag, text) for cand, tag, text in wrong
-             if got.shape == cand.shape and np.allclose(got, cand)), worst(got, expected))
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-14), report(
-    "mse_backward(pred, target) with N = 4, C = 3", inputs={"pred": pred.numpy(), "target": target.numpy()},
-    expected=expected, got=got, tol="1e-10 relative", hint=hint)
+from course.checks.pytorch import check_mse_backward
+check_mse_backward(mse_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2031)
-for _ in range(4):
-    shape = tuple(int(k) for k in rng.integers(1, 9, size=2))
-    pred = torch.tensor(rng.normal(size=shape), dtype=DT)
-    target = torch.tensor(rng.normal(size=shape), dtype=DT)
-    pr = pred.clone().requires_grad_(True)
-    F.mse_loss(pr, target).backward()
-    expected = np.asarray(pr.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(mse_backward(pred, target)).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-14), report(
-        f"mse_backward on random pred and target of shape {shape}", expected=expected, got=got, hint=worst(got, expected))
+from course_hidden.pytorch import check_mse_backward_random
+check_mse_backward_random(mse_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -564,54 +407,19 @@ def cross_entropy(logits, labels):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_cross_entropy_value", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import report
-
-logits = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [1.0, -2.0, 3.0]], dtype=DT)
-labels = torch.tensor([0, 1, 2, 0])
-expected = float(F.cross_entropy(logits, labels))
-got = float(cross_entropy(logits, labels))
-assert abs(got - expected) <= 1e-12, report(
-    "cross_entropy(logits, labels)", inputs={"logits": logits.numpy(), "labels": labels.numpy()},
-    expected=expected, got=got, tol=1e-12)
+from course.checks.pytorch import check_cross_entropy_value
+check_cross_entropy_value(cross_entropy)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2032)
-for _ in range(4):
-    n, c = (int(k) for k in rng.integers(1, 9, size=2))
-    logits = torch.tensor(rng.normal(scale=3.0, size=(n, c)), dtype=DT)
-    labels = torch.tensor(rng.integers(0, c, size=n))
-    expected = float(F.cross_entropy(logits, labels))
-    got = float(cross_entropy(logits, labels))
-    assert abs(got - expected) <= 1e-12 * max(1.0, abs(expected)), report(
-        f"cross_entropy on random logits of shape ({n}, {c})", expected=expected, got=got, tol=1e-12)
+from course_hidden.pytorch import check_cross_entropy_random
+check_cross_entropy_random(cross_entropy)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_cross_entropy_large_logits", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import math
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import misconception, report
-
-logits = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]], dtype=DT)
-labels = torch.tensor([0, 2])
-expected = float(F.cross_entropy(logits, labels))
-got = float(cross_entropy(logits, labels))
-assert math.isfinite(got) and abs(got - expected) <= 1e-12, report(
-    "cross_entropy on logits of size 1000", inputs={"logits": logits.numpy(), "labels": labels.numpy()},
-    expected=expected, got=got, tol=1e-12,
-    hint=misconception("softmax-overflow", "exp(1000) overflows to inf: subtract each row's maximum from the logits before exp (log-sum-exp trick)")
-    if not math.isfinite(got) else None)
+from course.checks.pytorch import check_cross_entropy_large_logits
+check_cross_entropy_large_logits(cross_entropy)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2033)
-logits = torch.tensor(rng.normal(scale=800.0, size=(6, 5)), dtype=DT)
-labels = torch.tensor(rng.integers(0, 5, size=6))
-expected = float(F.cross_entropy(logits, labels))
-got = float(cross_entropy(logits, labels))
-assert math.isfinite(got) and abs(got - expected) <= 1e-9 * max(1.0, abs(expected)), report(
-    "cross_entropy on random logits of size about 800", expected=expected, got=got)
+from course_hidden.pytorch import check_cross_entropy_large_logits_random
+check_cross_entropy_large_logits_random(cross_entropy)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -637,41 +445,11 @@ def cross_entropy_backward(logits, labels):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_cross_entropy_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import misconception, report, worst
-
-logits = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [1.0, -2.0, 3.0]], dtype=DT)
-labels = torch.tensor([0, 1, 2, 0])
-lr = logits.clone().requires_grad_(True)
-F.cross_entropy(lr, labels).backward()
-expected = np.asarray(lr.grad, dtype=float)
-got = np.asarray(torch.as_tensor(cross_entropy_backward(logits, labels)).detach(), dtype=float)
-probs = np.asarray(torch.softmax(logits, dim=1), dtype=float)
-onehot_np = np.eye(3)[labels.numpy()]
-n = len(labels)
-wrong = [(probs - onehot_np, "forgot-batch-mean", "this is softmax - onehot without the 1/N: the loss is a mean over the batch, so divide by N"),
-         (probs / n, "ce-missing-onehot", "this is softmax / N: subtract 1 at each example's label (softmax - onehot) before dividing"),
-         ((onehot_np - probs) / n, "sign-flipped", "the sign is flipped: it is (softmax - onehot) / N")]
-hint = next((misconception(tag, text) for cand, tag, text in wrong
-             if got.shape == cand.shape and np.allclose(got, cand)), worst(got, expected))
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-14), report(
-    "cross_entropy_backward(logits, labels)", inputs={"logits": logits.numpy(), "labels": labels.numpy()},
-    expected=expected, got=got, tol="1e-10 relative", hint=hint)
+from course.checks.pytorch import check_cross_entropy_backward
+check_cross_entropy_backward(cross_entropy_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2034)
-for scale in (1.0, 3.0, 800.0):
-    n, c = (int(k) for k in rng.integers(1, 9, size=2))
-    logits = torch.tensor(rng.normal(scale=scale, size=(n, c)), dtype=DT)
-    labels = torch.tensor(rng.integers(0, c, size=n))
-    lr = logits.clone().requires_grad_(True)
-    F.cross_entropy(lr, labels).backward()
-    expected = np.asarray(lr.grad, dtype=float)
-    got = np.asarray(torch.as_tensor(cross_entropy_backward(logits, labels)).detach(), dtype=float)
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-10, atol=1e-14), report(
-        f"cross_entropy_backward on random logits of shape ({n}, {c}) and size about {scale:g}",
-        expected=expected, got=got, hint=worst(got, expected))
+from course_hidden.pytorch import check_cross_entropy_backward_random
+check_cross_entropy_backward_random(cross_entropy_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -701,81 +479,19 @@ def network_backward(x, target, p, loss_backward):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_network_backward_mse", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import report, worst
-
-def autograd_reference(x, target, p, loss_fn):
-    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in p.items()}
-    z = (x @ leaves["w1"] + leaves["b1"]).relu() @ leaves["w2"] + leaves["b2"]
-    loss_fn(z, target).backward()
-    return {k: np.asarray(v.grad, dtype=float) for k, v in leaves.items()}
-
-def compare(what, got, expected):
-    for k in ("w2", "b2", "w1", "b1"):
-        mine = np.asarray(torch.as_tensor(got[k]).detach(), dtype=float)
-        hint = worst(mine, expected[k])
-        if k in ("w1", "b1"):
-            hint += "; the second layer's gradients are right, so look at the ReLU step or the first linear layer"
-        assert mine.shape == expected[k].shape and np.allclose(mine, expected[k], rtol=1e-9, atol=1e-13), report(
-            f"{what}: the gradient of {k}", expected=expected[k], got=mine, tol="1e-9 relative", hint=hint)
-
-p = init_params(seed=1)
-compare("network_backward on a batch of 64 digits with the squared error",
-        network_backward(X_train[:64], F.one_hot(y_train[:64], 10).to(DT), p, mse_backward),
-        autograd_reference(X_train[:64], F.one_hot(y_train[:64], 10).to(DT), p, F.mse_loss))
+from course.checks.pytorch import check_network_backward_mse
+check_network_backward_mse(network_backward, mse_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2035)
-for _ in range(3):
-    n, n_in, n_hidden, c = (int(k) for k in rng.integers(1, 12, size=4))
-    gen = torch.Generator().manual_seed(int(rng.integers(1000)))
-    p = {"w1": torch.randn(n_in, n_hidden, generator=gen, dtype=DT), "b1": torch.randn(n_hidden, generator=gen, dtype=DT),
-         "w2": torch.randn(n_hidden, c, generator=gen, dtype=DT), "b2": torch.randn(c, generator=gen, dtype=DT)}
-    x = torch.randn(n, n_in, generator=gen, dtype=DT)
-    labels = torch.tensor(rng.integers(0, c, size=n))
-    target = F.one_hot(labels, c).to(DT)
-    compare(f"network_backward on a random network: N={n}, n_in={n_in}, n_hidden={n_hidden}, C={c}",
-            network_backward(x, target, p, mse_backward), autograd_reference(x, target, p, F.mse_loss))
+from course_hidden.pytorch import check_network_backward_mse_random
+check_network_backward_mse_random(network_backward, mse_backward)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_network_backward_cross_entropy", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from course.checks import report, worst
-
-def autograd_reference(x, target, p, loss_fn):
-    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in p.items()}
-    z = (x @ leaves["w1"] + leaves["b1"]).relu() @ leaves["w2"] + leaves["b2"]
-    loss_fn(z, target).backward()
-    return {k: np.asarray(v.grad, dtype=float) for k, v in leaves.items()}
-
-def compare(what, got, expected):
-    for k in ("w2", "b2", "w1", "b1"):
-        mine = np.asarray(torch.as_tensor(got[k]).detach(), dtype=float)
-        hint = worst(mine, expected[k])
-        if k in ("w1", "b1"):
-            hint += "; the second layer's gradients are right, so look at the ReLU step or the first linear layer"
-        assert mine.shape == expected[k].shape and np.allclose(mine, expected[k], rtol=1e-9, atol=1e-13), report(
-            f"{what}: the gradient of {k}", expected=expected[k], got=mine, tol="1e-9 relative", hint=hint)
-
-p = init_params(seed=1)
-compare("network_backward on a batch of 64 digits with cross-entropy",
-        network_backward(X_train[:64], y_train[:64], p, cross_entropy_backward),
-        autograd_reference(X_train[:64], y_train[:64], p, F.cross_entropy))
+from course.checks.pytorch import check_network_backward_cross_entropy
+check_network_backward_cross_entropy(network_backward, cross_entropy_backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2036)
-for _ in range(3):
-    n, n_in, n_hidden, c = (int(k) for k in rng.integers(1, 12, size=4))
-    gen = torch.Generator().manual_seed(int(rng.integers(1000)))
-    p = {"w1": torch.randn(n_in, n_hidden, generator=gen, dtype=DT), "b1": torch.randn(n_hidden, generator=gen, dtype=DT),
-         "w2": torch.randn(n_hidden, c, generator=gen, dtype=DT), "b2": torch.randn(c, generator=gen, dtype=DT)}
-    x = torch.randn(n, n_in, generator=gen, dtype=DT)
-    labels = torch.tensor(rng.integers(0, c, size=n))
-    target = labels
-    compare(f"network_backward on a random network: N={n}, n_in={n_in}, n_hidden={n_hidden}, C={c}",
-            network_backward(x, target, p, cross_entropy_backward), autograd_reference(x, target, p, F.cross_entropy))
+from course_hidden.pytorch import check_network_backward_cross_entropy_random
+check_network_backward_cross_entropy_random(network_backward, cross_entropy_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1007,85 +723,19 @@ def train_step(model, optimizer, loss_fn, x, target):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_step_updates", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
-from course.checks import misconception, report, worst
-
-def reference_weights(seed, shape, x, t, steps, lr, zero):
-    torch.manual_seed(seed)
-    m = nn.Linear(*shape).to(DT)
-    o = torch.optim.SGD(m.parameters(), lr=lr)
-    for _ in range(steps):
-        if zero:
-            o.zero_grad()
-        F.mse_loss(m(x), t).backward()
-        o.step()
-    return np.asarray(m.weight.detach(), dtype=float)
-
-gen = torch.Generator().manual_seed(5)
-x = torch.randn(4, 3, generator=gen, dtype=DT)
-t = torch.randn(4, 2, generator=gen, dtype=DT)
-torch.manual_seed(11)
-model = nn.Linear(3, 2).to(DT)
-opt = torch.optim.SGD(model.parameters(), lr=0.1)
-for _ in range(3):
-    train_step(model, opt, F.mse_loss, x, t)
-got = np.asarray(model.weight.detach(), dtype=float)
-expected = reference_weights(11, (3, 2), x, t, 3, 0.1, zero=True)
-stale = reference_weights(11, (3, 2), x, t, 3, 0.1, zero=False)
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=1e-14), report(
-    "the weights of nn.Linear(3, 2) after 3 calls of train_step with SGD(lr=0.1)",
-    expected=expected, got=got, tol="1e-12 relative",
-    hint=misconception("grads-accumulate", "each step used the sum of all earlier gradients: backward() adds into .grad, so call optimizer.zero_grad() in every step before backward()")
-    if got.shape == stale.shape and np.allclose(got, stale) else worst(got, expected))
+from course.checks.pytorch import check_train_step_updates
+check_train_step_updates(train_step)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2037)
-n, n_in, n_out = (int(k) for k in rng.integers(1, 7, size=3))
-gen = torch.Generator().manual_seed(int(rng.integers(1000)))
-x = torch.randn(n, n_in, generator=gen, dtype=DT)
-t = torch.randn(n, n_out, generator=gen, dtype=DT)
-torch.manual_seed(23)
-model = nn.Linear(n_in, n_out).to(DT)
-opt = torch.optim.SGD(model.parameters(), lr=0.05)
-for _ in range(5):
-    train_step(model, opt, F.mse_loss, x, t)
-got = np.asarray(model.weight.detach(), dtype=float)
-expected = reference_weights(23, (n_in, n_out), x, t, 5, 0.05, zero=True)
-assert got.shape == expected.shape and np.allclose(got, expected, rtol=1e-12, atol=1e-14), report(
-    f"the weights of a random nn.Linear({n_in}, {n_out}) after 5 steps", expected=expected, got=got, hint=worst(got, expected))
+from course_hidden.pytorch import check_train_step_updates_random
+check_train_step_updates_random(train_step)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_step_returns_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
-from course.checks import report
-
-gen = torch.Generator().manual_seed(6)
-x = torch.randn(5, 3, generator=gen, dtype=DT)
-t = torch.randn(5, 2, generator=gen, dtype=DT)
-torch.manual_seed(12)
-model = nn.Linear(3, 2).to(DT)
-with torch.no_grad():
-    expected = float(F.mse_loss(model(x), t))
-got = train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, x, t)
-assert isinstance(got, float), report("train_step returns a Python float (loss.item())", got=type(got).__name__)
-assert abs(got - expected) <= 1e-12, report(
-    "the loss train_step returns: the loss before the update", expected=expected, got=got, tol=1e-12,
-    hint="return loss.item() of the loss you called backward() on" if abs(got - expected) > 1e-12 else None)
+from course.checks.pytorch import check_train_step_returns_loss
+check_train_step_returns_loss(train_step)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2038)
-x = torch.tensor(rng.normal(size=(7, 4)), dtype=DT)
-labels = torch.tensor(rng.integers(0, 3, size=7))
-torch.manual_seed(int(rng.integers(1000)))
-model = nn.Linear(4, 3).to(DT)
-with torch.no_grad():
-    expected = float(F.cross_entropy(model(x), labels))
-got = float(train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, x, labels))
-assert abs(got - expected) <= 1e-12, report("the loss train_step returns, with cross-entropy", expected=expected, got=got, tol=1e-12)
+from course_hidden.pytorch import check_train_step_returns_loss_random
+check_train_step_returns_loss_random(train_step)
 ### END HIDDEN TESTS
 
 # %% [markdown]
