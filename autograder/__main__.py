@@ -68,17 +68,34 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_autograde(args: argparse.Namespace) -> int:
     from . import batch, isolate
     limits = isolate.Limits(memory=args.memory << 20, nproc=args.nproc, cell_timeout=args.cell_timeout,
-                            timeout=args.timeout)
+                            timeout=args.timeout, disk=args.disk << 20)
     for a in _assignment_names(args):
         done, sandbox = batch.autograde(args.root, a, workers=args.workers, limits=limits,
                                         students=args.student or None, progress=not args.quiet,
-                                        require_isolation=args.require_isolation, run_slow=args.run_slow)
+                                        require_isolation=args.require_isolation, run_slow=args.run_slow,
+                                        scheduler=args.scheduler, engine=args.engine, resume=args.resume)
         counts: dict[str, int] = {}
         for r in done:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
+            counts[r.status] = counts.get(r.status, 0) + 1
         print(f"{a}: {len(done)} notebook(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
         print(f"isolation: {sandbox.summary()}")
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Dask worker for autograde --scheduler: one single-threaded grading process per core."""
+    import os
+    from . import isolate
+    n = args.nworkers or os.cpu_count() or 1
+    argv = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler, "--nworkers", str(n),
+            "--nthreads", "1", "--preload", "autograder.cluster", "--no-dashboard"]
+    if args.name:
+        argv += ["--name", args.name]
+    path = [str(isolate.ROOT), str(isolate.CHECKS), os.environ.get("PYTHONPATH")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
+    print(f"grading worker: {n} process(es) for {args.scheduler}", flush=True)
+    os.execvpe(argv[0], argv, env)
+    return 1  # pragma: no cover
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -149,12 +166,23 @@ def _grading_parsers(sub) -> None:
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--memory", type=int, default=1024, help="MiB of address space per kernel (default 1024)")
     p.add_argument("--nproc", type=int, default=256, help="processes and threads per kernel (default 256)")
+    p.add_argument("--disk", type=int, default=128, help="MiB the student's code may write in all (default 128)")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade if any isolation mechanism is unavailable")
     p.add_argument("--run-slow", action="store_true",
                    help="also run the cells tagged slow (widgets, training, plots: no test needs them)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", help="grade on the Dask cluster of this scheduler (tcp://HOST:PORT)")
+    p.add_argument("--engine", choices=("pool", "dask"), default="pool",
+                   help="without --scheduler: a local process pool (default, faster here) or a local Dask cluster")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the last interrupted run: grade only what it has not written")
     p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("worker", help="a Dask grading worker for autograde --scheduler (on any machine with the course set up)")
+    p.add_argument("--scheduler", required=True, help="the scheduler's address, tcp://HOST:PORT")
+    p.add_argument("--nworkers", type=int, default=None, help="grading processes (default: cores)")
+    p.add_argument("--name", help="this worker's name (default: its address)")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(func=cmd_feedback)
