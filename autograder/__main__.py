@@ -45,12 +45,18 @@ def _assignment_names(args: argparse.Namespace) -> list[str]:
     return names
 
 
+def _course_timezone(root) -> str:
+    from . import config
+    return config.load(root).timezone
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from . import collect
     from .batch import Course
     course = Course(args.root)
     names = [p.name for p in course.release_notebooks(args.assignment)]
-    got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern)
+    got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern,
+                          timezone=args.timezone or _course_timezone(course.root))
     for student, src in got.students.items():
         print(f"  {student:<24} <- {src}")
     for why in got.skipped:
@@ -93,25 +99,53 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from . import report
+    from . import feedback
+    bad = 0
     for a in _assignment_names(args):
-        files = report.feedback(args.root, a)
-        print(f"{a}: feedback for {len(files)} notebook(s) in feedback/<student>/{a}/")
-    return 0
+        run = feedback.feedback(args.root, a)
+        print(f"{a}: feedback for {len(run.written)} notebook(s) in feedback/<student>/{a}/")
+        for student, why in sorted(run.failed.items()):
+            print(f"  NO FEEDBACK for {student}: {why}")
+        bad += len(run.failed)
+    return 1 if bad else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import report
-    out = report.export(args.root, _assignment_names(args), args.output)
-    print(f"wrote {out}")
+    from . import export
+    names = _assignment_names(args)
+    default = {"csv": "exports/grades.csv", "canvas": "exports/canvas.csv",
+               "moodle": f"exports/moodle-{names[0]}.csv"}[args.format]
+    res = export.export(args.root, names, args.output or default, args.format, roster=args.roster)
+    for p in res.problems:
+        print(f"  not exported: {p}")
+    print(f"wrote {res.path} ({res.rows} row(s), format {args.format})")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from . import report
-    for a in _assignment_names(args):
+    names = _assignment_names(args)
+    if args.html:
+        from . import html_report
+        if args.output and len(names) > 1:
+            raise SystemExit("--output names one page: give one assignment")
+        for a in names:
+            print(f"wrote {html_report.write(args.root, a, args.output)}")
+        return 0
+    for a in names:
         print(report.class_report(args.root, a))
         print()
+    return 0
+
+
+def cmd_regrade(args: argparse.Namespace) -> int:
+    from . import isolate, regrade
+    limits = isolate.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
+    res = regrade.regrade(args.root, args.assignment, dry_run=args.dry_run, workers=args.workers, limits=limits,
+                          progress=not args.quiet)
+    print(res.table())
+    if res.record:
+        print(f"recorded in {res.record}")
     return 0
 
 
@@ -122,6 +156,7 @@ def _grading_parsers(sub) -> None:
     p.add_argument("assignment")
     p.add_argument("source", help="a folder (one sub-folder per student) or a .zip export")
     p.add_argument("--pattern", help="regex with a (?P<student>...) group, matched against each file's path")
+    p.add_argument("--timezone", help="time zone of the zip's entry times (default: course.toml's, else UTC)")
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser("autograde", help="grade submissions in parallel, each in its own sandbox")
     p.add_argument("assignments", nargs="*", help="assignments (default: all in release/)")
@@ -151,14 +186,27 @@ def _grading_parsers(sub) -> None:
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(func=cmd_feedback)
-    p = sub.add_parser("export", help="CSV of grades with a status column")
+    p = sub.add_parser("export", help="grades: the course's CSV, or a file Canvas or Moodle imports")
     p.add_argument("assignments", nargs="*")
-    p.add_argument("--output", "-o", default="exports/grades.csv")
+    p.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
+    p.add_argument("--roster", help="the LMS's own export (Canvas gradebook CSV, Moodle grading worksheet)")
+    p.add_argument("--output", "-o", default=None, help="default: exports/grades.csv, canvas.csv, moodle-<A>.csv")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("report", help="class report: statuses, pass rates, misconceptions, isolation")
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--html", action="store_true",
+                   help="one self-contained HTML page with figures (default reports/<A>.html in the course)")
+    p.add_argument("--output", "-o", default=None, help="where the HTML page goes")
     p.set_defaults(func=cmd_report)
-    for name in ("collect", "autograde", "feedback", "export", "report"):
+    p = sub.add_parser("regrade", help="after a test changed in source/: regrade what it affects, keep manual grades")
+    p.add_argument("assignment")
+    p.add_argument("--dry-run", action="store_true", help="print the before/after table, write nothing")
+    p.add_argument("--workers", "-j", type=int, default=None)
+    p.add_argument("--timeout", type=int, default=600, help="seconds per submission (default 600)")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_regrade)
+    for name in ("collect", "autograde", "feedback", "export", "report", "regrade"):
         sub.choices[name].add_argument("--root", default=root, help="course folder (default: this checkout)")
 
 

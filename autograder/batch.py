@@ -37,6 +37,7 @@ from . import cluster, config, isolate
 from .grading import empty_result
 from .jobs import MISSING, TAMPERED, Job, Result
 from .notebooks import nbgrader_meta
+from .safe_html import sanitize_outputs
 from .sanitize import master_notebook
 
 class Course:
@@ -110,7 +111,9 @@ def write_result(course: Course, gb: Gradebook, res: Result, timestamp: str | No
     dest = course.root / "autograded" / res.student / res.assignment
     if res.autograded:
         dest.mkdir(parents=True, exist_ok=True)
-        _atomic_write(dest / res.notebook, res.autograded)
+        # the formgrader shows this notebook inside the instructor's Jupyter: nothing in it may run
+        safe = sanitize_outputs(nbformat.reads(res.autograded, as_version=4))
+        _atomic_write(dest / res.notebook, nbformat.writes(safe))
         if timestamp:
             (dest / "timestamp.txt").write_text(timestamp)
     elif (dest / res.notebook).exists():
@@ -126,13 +129,14 @@ def _write_grades(gb: Gradebook, res: Result, timestamp: str | None) -> None:
     kw = {"timestamp": timestamp} if timestamp else {}
     gb.update_or_create_submission(res.assignment, res.student, **kw)
     hostile = res.status == TAMPERED and any(f.startswith("hostile") for f in res.flags)
+    review = any(f.startswith("review") for f in res.flags)  # a suspicion: the score stands, a look is asked
     for t in res.tests:
         try:
             g = gb.find_grade(t.grade_id, stem, res.assignment, res.student)
         except MissingEntry:
             continue
         g.auto_score = t.score
-        g.needs_manual_grade = hostile or g.manual_score is not None
+        g.needs_manual_grade = hostile or review or g.manual_score is not None
     nb = nbformat.reads(res.autograded, as_version=4) if res.autograded else None
     for cell in (nb.cells if nb else []):
         m = nbgrader_meta(cell)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
 from autograder import collect, isolate, report, steps  # noqa: E402
-from autograder.sanitize import HOSTILE, NOTE, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
+from autograder.sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def test_collect_from_folders_keeps_only_notebooks_under_the_release_name(tmp_pa
     got = collect.collect(src, tmp_path / "course", "ps1", ["ps1.ipynb"])
     assert sorted(got.students) == ["alice", "bob"]
     files = sorted(p.relative_to(tmp_path / "course").as_posix() for p in (tmp_path / "course").rglob("*") if p.is_file())
-    assert files == ["submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
+    assert files == ["collected/ps1.json", "submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
                      "submitted/bob/ps1/ps1.ipynb", "submitted/bob/ps1/timestamp.txt"]
     assert (tmp_path / "course/submitted/bob/ps1/ps1.ipynb").read_text() == '{"b": 1}'
     assert any("numpy.py: not a notebook" in s for s in got.skipped)
@@ -131,18 +131,40 @@ def test_every_structural_change_is_restored_and_flagged(course):
 @pytest.mark.parametrize("code, why", [
     ("import numpy as np\nnp.testing.assert_allclose = print", "replaces a helper"),
     ("import math\nmath.isclose = lambda *a, **k: True", "replaces a helper"),
-    ("import builtins\nbuiltins.float = lambda x: 1.0", "changes builtins"),
+    ("import builtins\nbuiltins.float = lambda x: 1.0", "replaces a helper (builtins.float)"),
     ("get_ipython().events.register('pre_run_cell', print)", "installs IPython hooks"),
-    ("import sys\nsys.modules['numpy'] = None", "reaches into loaded modules"),
+    ("import sys\nsys.modules['numpy'] = None", "replaces a loaded module"),
     ("class A:\n    def __eq__(self, o):\n        return True", "compares equal to anything"),
     ("import numpy as np\nclass B(np.ndarray):\n    pass", "subclasses ndarray"),
-    ("import sys\nf = sys._getframe(1)", "inspects or rewires the interpreter"),
-    ("import ctypes", "uses ctypes"),
+    ("import math\nsetattr(math, 'isclose', print)", "patches a helper with setattr"),
 ])
 def test_scan_flags_known_attacks_as_hostile(code, why):
     nb = nbformat.v4.new_notebook(cells=[new_code_cell(code)])
     flags = scan(nb)
     assert any(f.kind == HOSTILE and why in f.text for f in flags), flags
+
+
+@pytest.mark.parametrize("code, why", [
+    ("import sys\nf = sys._getframe(1)", "inspects frames"),
+    ("import ctypes", "uses ctypes"),
+    ("import importlib\nimportlib.reload(importlib)", "reaches into loaded modules"),
+    ("ip = get_ipython()\nip.run_line_magic('matplotlib', 'inline')", "uses the IPython shell"),
+    ("class P:\n    def __bool__(self):\n        return True", "P.__bool__ returns a constant"),
+    ("import sys, io\nsys.stdout = io.StringIO()", "replaces sys.stdout"),
+])
+def test_scan_marks_what_only_suggests_a_look_for_review_not_hostile(code, why):
+    flags = scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)]))
+    assert any(f.kind == REVIEW and why in f.text for f in flags) and not any(f.kind == HOSTILE for f in flags), flags
+
+
+@pytest.mark.parametrize("code", [
+    "import sys\nprint('x', file=sys.stderr)\nsys.stderr.write('y')\nsys.stdout.flush()",
+    "class P:\n    def __init__(self, x):\n        setattr(self, 'x', x)\n    def __eq__(self, o):\n        return self.x == o.x",
+    "import threading\nclass W(threading.Thread):\n    def run(self):\n        pass",
+    "from IPython.display import display, Markdown\ndisplay(Markdown('x'))",
+])
+def test_scan_finds_nothing_in_honest_code(code):
+    assert scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)])) == []
 
 
 def test_scan_notes_exits_and_network_without_withholding():
@@ -178,7 +200,7 @@ def _test_cell(outputs, points=2):
 def score_cell(cell):
     """(score, error, message) of one executed test cell, through the read-outputs and score steps."""
     cell.execution_count = 1
-    t = steps.score(steps.Observed([steps.observe_test_cell(cell)]))[0]
+    t = steps.score(steps.Observed([steps.observe_test_cell(cell)]))[0][0]
     return t.score, t.error, t.message
 
 
@@ -199,7 +221,7 @@ def test_a_printed_value_is_never_read_as_partial_credit():
 
 
 def test_a_test_cell_the_kernel_never_reached_scores_zero_as_not_run():
-    t = steps.score(steps.Observed([steps.observe_test_cell(_test_cell([]))]))[0]
+    t = steps.score(steps.Observed([steps.observe_test_cell(_test_cell([]))]))[0][0]
     assert (t.score, t.ran, t.error) == (0.0, False, "not run")
 
 
@@ -258,7 +280,7 @@ def test_slow_cells_are_skipped_only_when_they_are_the_instructors_unchanged():
                                                   new_code_cell("x = 1")])
     edited = nbformat.v4.new_notebook(cells=[new_code_cell("widget(); y = 2", metadata={"tags": ["slow"]}),
                                              new_code_cell("x = 1")])
-    src = lambda p: [c.source for c in p.notebook.cells[1:]]  # noqa: E731  (after the guard's setup cell)
+    src = lambda p: [c.source for c in p.notebook.cells if not c.metadata.get(steps.GUARD_META)]  # noqa: E731
     assert src(steps.plan(as_released, given, run_slow=False)) == ["x = 1"]
     assert src(steps.plan(edited, given, run_slow=False)) == ["widget(); y = 2", "x = 1"]
     assert src(steps.plan(as_released, given, run_slow=True)) == ["widget()", "x = 1"]
@@ -275,3 +297,14 @@ def test_a_slow_cell_runs_when_a_later_cell_needs_what_it_defines_and_test_cells
     src = [c.source for c in steps.plan(nb, given, run_slow=False).notebook.cells
            if not c.metadata.get(steps.GUARD_META)]
     assert src == ["acc = train()", cells[2].source]
+
+
+def test_the_plan_marks_every_test_cell_and_guards_only_those_judged_in_the_kernel():
+    test = lambda gid, src: new_code_cell(src, metadata={"nbgrader": {  # noqa: E731
+        "grade": True, "solution": False, "locked": True, "grade_id": gid, "points": 1}})
+    nb = nbformat.v4.new_notebook(cells=[
+        test("t_check", "from course.checks.numerical_slopes import check_best_step\ncheck_best_step(best_step)"),
+        test("t_assert", "assert 1 == 1, 'x'")])
+    kinds = [c.metadata.get(steps.GUARD_META) for c in steps.plan(nb).notebook.cells]
+    assert kinds[0] == "setup" and kinds[1] == "marker" and kinds[2] is None  # replayed: no guard
+    assert kinds[3] == "marker" and kinds[4] not in (None, "marker", "setup") and kinds[5] is None  # guarded
