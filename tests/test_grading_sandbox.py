@@ -23,6 +23,8 @@ import fixture_course as fc  # noqa: E402
 
 from autograder import batch, grading, isolate, steps  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SQ, SL = fc.SQUARE, fc.SLOPE
 LIMITS = isolate.Limits(cell_timeout=10, timeout=30, nproc=128, output_bytes=200_000,
