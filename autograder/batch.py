@@ -27,7 +27,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -217,10 +217,10 @@ def plan_batch(course: Course, assignment: str, masters: dict[str, tuple[str, st
 class Engine:
     """How a batch reaches its workers: ``run(jobs)`` yields results; ``isolation`` per worker."""
 
-    run: object  #: Callable[[list[Job]], Iterator[Result]]
+    run: Callable[[list[Job]], Iterator[Result]]
     isolation: dict[str, dict[str, str]]  #: worker -> mechanism -> verdict
     describe: str
-    close: object = None
+    close: Callable[[], None] | None = None
 
 
 def weakest(verdicts: dict[str, dict[str, str]]) -> isolate.Sandbox:

@@ -29,7 +29,7 @@ from .jobs import Job, Result, TestOutcome
 
 # re-exported for the callers that knew them here
 from .jobs import CRASHED, GRADED, MALFORMED, MISSING, STATUSES, TAMPERED, TIMED_OUT  # noqa: F401
-from .steps import GUARD_META, Workspace  # noqa: F401
+from .steps import Workspace
 
 
 class _Clock:

@@ -429,7 +429,3 @@ def autograded_notebook(p: Plan, ex: Execution) -> str:
     nb.cells = [c for c in nb.cells if GUARD_META not in c.metadata]
     return nbformat.writes(nb)
 
-
-__all__ = ["ANSWERS_FILE", "CRASHED", "Execution", "GUARD_META", "Observed", "Parsed", "Plan", "Rebuilt",
-           "Workspace", "autograded_notebook", "execute", "malformed", "parse", "plan", "read_outputs",
-           "rebuild", "run_flags", "scan_code", "score", "set_status"]

@@ -23,6 +23,8 @@ import fixture_course as fc  # noqa: E402
 
 from autograder import batch, grading, isolate, steps  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SQ, SL = fc.SQUARE, fc.SLOPE
 LIMITS = isolate.Limits(cell_timeout=10, timeout=30, nproc=128, output_bytes=200_000,
@@ -114,6 +116,7 @@ CASES = {
                lambda nb: nb.cells.__setitem__(slice(2, 2), [nbformat.v4.new_code_cell(CHATTY) for _ in range(3)])),
     "withheld": ({"square": WITHHELD, "slope": SL}, None),
     "honest": ({"square": ANSWERS, "slope": SL}, None),
+    "flood_wrong": ({"square": "def square(x):\n    print('z' * 1_000_000)\n    return 2 * x\n", "slope": SL}, None),
 }
 
 
@@ -153,6 +156,15 @@ def test_a_notebooks_total_output_is_capped_keeping_the_first_part(graded):
     assert "line 0 " in text and "too much output in this notebook" in text
     size = (root / "autograded" / "chatty" / "ps1" / "ps1.ipynb").stat().st_size
     assert size < LIMITS.notebook_output_bytes + 100_000
+
+
+def test_flooding_output_never_hides_a_failing_test(graded):
+    root, res, _ = graded
+    r = res["flood_wrong"]
+    assert (r.status, r.score) == ("graded", fc.MAX_SCORE - fc.POINTS["test_square_value"] - fc.POINTS["test_square_hidden"])
+    assert any("output flood" in f for f in r.flags), r.flags
+    failed = {t.grade_id: t.error for t in r.tests if t.score == 0}
+    assert failed == {"test_square_value": "AssertionError", "test_square_hidden": "AssertionError"}
 
 
 def test_a_withheld_reference_module_raises_a_clear_import_error_in_the_sandbox(graded):
