@@ -1,6 +1,6 @@
 """Notebook 04 (forward and reverse mode): its derivatives, its reference modules, its misconceptions.
 
-* course.tape and course.matrix_ops against torch float64 and central differences;
+* course.tape, course.reverse and course.matrix_ops against torch float64 and central differences;
 * every derivative the notebook shows or its checks expect, against torch
   float64 and central differences (the closed forms are the check module's own);
 * every exercise: each named misconception, planted into the solution, fails the
@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
 import math
 import sys
 
@@ -22,8 +24,11 @@ from autograder.notebooks import run_in_process
 from conftest import ROOT
 from course import dual, matrix_ops as mo
 from course.numeric import array_gradient, central_difference, gradient as central_gradient
-from course.checks import forward_reverse as fr
-from course.tape import Tape, gradient as tape_gradient, jacobian, vjp
+from course.checks.forward_reverse_common import grad_f, jacobian_h3, value_f, value_h3
+from course.checks.forward_reverse_dual import function_cases
+from course.checks.forward_reverse_tape import tape_of_f
+from course.reverse import backward, gradient as tape_gradient, jacobian, vjp
+from course.tape import Tape
 
 NB = ROOT / "source" / "04_forward_reverse" / "04_forward_reverse.ipynb"
 SEED = 2026
@@ -54,9 +59,9 @@ def torch_grad(fn, xs):
 def test_the_checks_gradient_of_f_matches_torch_and_central_differences():
     rng = np.random.default_rng(SEED)
     for x0, x1 in [(1.5, 2.0), (0.8, 1.7), *rng.uniform(0.5, 2.5, size=(10, 2))]:
-        np.testing.assert_allclose(fr.grad_f(x0, x1), torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(fr.grad_f(x0, x1), central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
-        assert fr.value_f(x0, x1) == pytest.approx(float(torch_f(*torch.tensor([x0, x1], dtype=torch.float64))), rel=1e-14)
+        np.testing.assert_allclose(grad_f(x0, x1), torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(grad_f(x0, x1), central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
+        assert value_f(x0, x1) == pytest.approx(float(torch_f(*torch.tensor([x0, x1], dtype=torch.float64))), rel=1e-14)
 
 
 def test_the_checks_jacobian_of_h_matches_torch():
@@ -67,8 +72,8 @@ def test_the_checks_jacobian_of_h_matches_torch():
     rng = np.random.default_rng(SEED)
     for x in [(0.3, 1.2, 0.8), *rng.uniform(0.5, 2.0, size=(5, 3))]:
         want = torch.autograd.functional.jacobian(h_torch, torch.tensor(x, dtype=torch.float64))
-        np.testing.assert_allclose(fr.jacobian_h3(*x), want.numpy(), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(fr.value_h3(*x), h_torch(torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-14)
+        np.testing.assert_allclose(jacobian_h3(*x), want.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(value_h3(*x), h_torch(torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-14)
 
 
 @pytest.mark.parametrize("name,torch_fn", [("sin", torch.sin), ("cos", torch.cos), ("exp", torch.exp),
@@ -76,7 +81,7 @@ def test_the_checks_jacobian_of_h_matches_torch():
 def test_the_chain_rule_checks_expect_torch_derivatives(name, torch_fn):
     """The tangents check_dual_chain_rule expects for g(3x) at x = 0.7 (and at random points) are torch's."""
     for x, c in [(0.7, 3.0), (0.4, 1.3), (1.1, 0.6)]:
-        (_, value, tangent, _), = [case for case in fr.function_cases(c * x, c) if case[0] == name]
+        (_, value, tangent, _), = [case for case in function_cases(c * x, c) if case[0] == name]
         assert tangent == pytest.approx(torch_grad(lambda t: torch_fn(c * t), [x])[0], rel=1e-13)
         assert value == pytest.approx(float(torch_fn(torch.tensor(c * x, dtype=torch.float64))), rel=1e-14)
 
@@ -92,33 +97,72 @@ def test_the_backward_checks_expect_torch_derivatives():
 
 def test_the_checks_tape_of_f_is_what_the_course_tape_records():
     """The tape the checks hand to the student's backward has the course Tape's entries for f, to the last digit."""
-    ours, _, out = fr.tape_of_f(1.5, 2.0)
+    ours, _, out = tape_of_f(1.5, 2.0)
     t = Tape()
     y = course_f(t.variable(1.5), t.variable(2.0))
     assert ours.values == t.values and out.index == y.index
     assert [(e.op, e.out, e.inputs, e.local, e.params) for e in ours.entries] == \
         [(e.op, e.out, e.inputs, e.local, e.params) for e in t.entries]
-    np.testing.assert_allclose(np.array(t.backward(y))[[0, 1]], fr.grad_f(1.5, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(np.array(backward(t, y))[[0, 1]], grad_f(1.5, 2.0), rtol=1e-14)
+
+
+@contextlib.contextmanager
+def unimportable(modules):
+    """While the block runs, ``import m`` and ``from m import x`` raise ImportError for each module ``m``
+    (as in the grading sandbox), also when an earlier test imported it (``from course import m`` too)."""
+    saved = {m: sys.modules.pop(m, None) for m in modules}
+    parents = {m: importlib.import_module(m.rpartition(".")[0]) for m in modules}
+    attrs = {m: parents[m].__dict__.pop(m.rpartition(".")[2], None) for m in modules}
+    try:
+        sys.modules.update({m: None for m in modules})
+        yield
+    finally:
+        for m in modules:
+            del sys.modules[m]
+            if saved[m] is not None:
+                sys.modules[m] = saved[m]
+            if attrs[m] is not None:
+                setattr(parents[m], m.rpartition(".")[2], attrs[m])
+
+
+def withheld_while_graded():
+    from autograder.config import load
+
+    return load(ROOT).assignment("04_forward_reverse").withheld
+
+
+def test_course_toml_withholds_the_dual_numbers_the_sweep_and_the_matrix_ops_while_04_is_graded():
+    assert set(withheld_while_graded()) == {"course.dual", "course.reverse", "course.matrix_ops"}
+
+
+def test_the_tape_that_stays_open_has_no_sweep():
+    """course.tape only records: the answers to exercises 3 and 4 are in the withheld course.reverse."""
+    import course.tape
+
+    assert not hasattr(Tape, "backward")
+    assert not {"backward", "vjp", "gradient", "jacobian"} & set(vars(course.tape))
 
 
 def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable():
-    """course.toml withholds course.dual and course.matrix_ops while 04 is graded: neither the notebook's
-    instructor cells nor the checks need them (an import of either raises ImportError here)."""
-    from autograder.config import load
-
-    withheld = load(ROOT).assignment("04_forward_reverse").withheld
-    assert set(withheld) == {"course.dual", "course.matrix_ops"}
-    saved = {m: sys.modules.pop(m, None) for m in withheld}
-    try:
-        sys.modules.update({m: None for m in withheld})
+    """Neither the notebook's instructor cells nor the checks need course.dual, course.reverse or
+    course.matrix_ops: with all three unimportable every test cell passes."""
+    with unimportable(withheld_while_graded()):
+        with pytest.raises(ImportError):
+            import course.reverse  # noqa: F401
         res = run_in_process(NB, skip_tags={"slow"})
-    finally:
-        for m, mod in saved.items():
-            del sys.modules[m]
-            if mod is not None:
-                sys.modules[m] = mod
     assert not res.errors and not res.failed(), (res.errors, res.failed())
     assert len(res.tests) == 19
+
+
+@pytest.mark.parametrize("answer", ["from course.reverse import vjp", "from course import reverse\nvjp = reverse.vjp"])
+def test_a_vjp_taken_from_the_withheld_module_is_an_import_error_while_graded(nb, answer):
+    """A student who answers exercise 4 with the course's own vjp gets an ImportError, and no point."""
+    with unimportable(withheld_while_graded()):
+        res = run_in_process(nb, replace={"vjp": answer}, stop_after="test_vjp_random_directions",
+                             skip_tags={"slow"})
+    assert [(cell, error) for cell, error, _ in res.errors] == [("vjp", "ModuleNotFoundError")], res.errors
+    assert "course.reverse" in res.errors[0][2]
+    assert not res.tests["test_vjp_gradient"].ok and not res.tests["test_vjp_random_directions"].ok
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +317,7 @@ def test_tape_accumulates_adjoints_of_reused_values():
     t = Tape()
     a = t.variable(3.0)
     y = a * a + a  # dy/da = 2a + 1
-    assert t.backward(y)[a.index] == 7.0
+    assert backward(t, y)[a.index] == 7.0
 
 
 def test_tape_handles_a_chain_5000_deep_without_recursion():
@@ -282,7 +326,7 @@ def test_tape_handles_a_chain_5000_deep_without_recursion():
     y = a
     for _ in range(5000):
         y = y * 1.0001
-    assert t.backward(y)[a.index] == pytest.approx(1.0001 ** 5000, rel=1e-10)
+    assert backward(t, y)[a.index] == pytest.approx(1.0001 ** 5000, rel=1e-10)
 
 
 def test_tape_listing_names_every_entry():
