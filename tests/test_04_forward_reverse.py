@@ -284,6 +284,26 @@ def test_the_notebook_names_the_tape_of_f_as_notebook_02_does(solved, capsys):
     assert solved["v6"].data == pytest.approx(course_f(1.5, 2.0), rel=1e-15)
 
 
+def test_the_notebooks_picture_of_the_matrix_expression_tree_has_every_node_of_the_tree(solved, nb):
+    """The figure the notebook's drawing cell shows (its last expression, run on the solved notebook)
+    draws every value of the loss's tree as a box with its name and gradient shape, and every op."""
+    from course.expression_tree import topological_order
+    from test_tree_diagram import drawn
+
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "draw_tree(" in c.source]
+    fig = eval(cell.source.strip().splitlines()[-1], solved)
+    nodes, edges = drawn(fig)
+    order = topological_order(solved["loss"])
+    values = [texts for texts in nodes.values() if len(texts) == 3]
+    ops = sorted(texts[0] for texts in nodes.values() if len(texts) == 1)
+    assert len(values) == len(order) == 8 and len(nodes) == 12
+    assert sorted(t[0] for t in values) == ["L", "W", "b", "t", "v0", "v1", "v2", "x"]
+    assert ops == ["Add", "MatVec", "SquaredError", "Tanh"]
+    assert len(edges) == sum(len(n.parents) + 1 for n in order if n.op is not None) == 11
+    shapes = {t[0]: t[2] for t in values}
+    assert shapes["W"] == "grad (3, 4)" and shapes["x"] == "grad (4,)" and shapes["L"] == "grad 1.0000"
+
+
 # ---------------------------------------------------------------------------
 # The reference tape and matrix operations
 
