@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import importlib.util
 import math
 import sys
 
@@ -106,19 +108,36 @@ def test_the_checks_tape_of_f_is_what_the_course_tape_records():
     np.testing.assert_allclose(np.array(backward(t, y))[[0, 1]], grad_f(1.5, 2.0), rtol=1e-14)
 
 
+class _Stubs(importlib.abc.MetaPathFinder):
+    """Imports each withheld module from its sandbox stub (autograder.isolate.withheld_stubs)."""
+
+    def __init__(self, stubs: dict[str, str]) -> None:
+        self.stubs = stubs
+
+    def find_spec(self, fullname, path=None, target=None):
+        stub = self.stubs.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, stub) if stub else None
+
+
 @contextlib.contextmanager
-def unimportable(modules):
-    """While the block runs, ``import m`` and ``from m import x`` raise ImportError for each module ``m``
-    (as in the grading sandbox), also when an earlier test imported it (``from course import m`` too)."""
+def unimportable(modules, tmp_path):
+    """While the block runs, importing each module raises the ImportError of the grading sandbox (its
+    stub, written by autograder.isolate.withheld_stubs, takes the module's place), also when an earlier
+    test imported it (``from course import m`` too)."""
+    from autograder.isolate import module_file, withheld_stubs
+
+    files = withheld_stubs(modules, tmp_path, "04_forward_reverse")
+    finder = _Stubs({m: files[module_file(m)] for m in modules})
     saved = {m: sys.modules.pop(m, None) for m in modules}
     parents = {m: importlib.import_module(m.rpartition(".")[0]) for m in modules}
     attrs = {m: parents[m].__dict__.pop(m.rpartition(".")[2], None) for m in modules}
+    sys.meta_path.insert(0, finder)
     try:
-        sys.modules.update({m: None for m in modules})
         yield
     finally:
+        sys.meta_path.remove(finder)
         for m in modules:
-            del sys.modules[m]
+            sys.modules.pop(m, None)
             if saved[m] is not None:
                 sys.modules[m] = saved[m]
             if attrs[m] is not None:
@@ -143,11 +162,11 @@ def test_the_tape_that_stays_open_has_no_sweep():
     assert not {"backward", "vjp", "gradient", "jacobian"} & set(vars(course.tape))
 
 
-def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable():
+def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable(tmp_path):
     """Neither the notebook's instructor cells nor the checks need course.dual, course.reverse or
     course.matrix_ops: with all three unimportable every test cell passes."""
-    with unimportable(withheld_while_graded()):
-        with pytest.raises(ImportError):
+    with unimportable(withheld_while_graded(), tmp_path):
+        with pytest.raises(ImportError, match="course.reverse is the reference answer"):
             import course.reverse  # noqa: F401
         res = run_in_process(NB, skip_tags={"slow"})
     assert not res.errors and not res.failed(), (res.errors, res.failed())
@@ -155,13 +174,13 @@ def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable():
 
 
 @pytest.mark.parametrize("answer", ["from course.reverse import vjp", "from course import reverse\nvjp = reverse.vjp"])
-def test_a_vjp_taken_from_the_withheld_module_is_an_import_error_while_graded(nb, answer):
+def test_a_vjp_taken_from_the_withheld_module_is_an_import_error_while_graded(nb, answer, tmp_path):
     """A student who answers exercise 4 with the course's own vjp gets an ImportError, and no point."""
-    with unimportable(withheld_while_graded()):
+    with unimportable(withheld_while_graded(), tmp_path):
         res = run_in_process(nb, replace={"vjp": answer}, stop_after="test_vjp_random_directions",
                              skip_tags={"slow"})
-    assert [(cell, error) for cell, error, _ in res.errors] == [("vjp", "ModuleNotFoundError")], res.errors
-    assert "course.reverse" in res.errors[0][2]
+    assert [(cell, error) for cell, error, _ in res.errors] == [("vjp", "ImportError")], res.errors
+    assert "course.reverse is the reference answer of this assignment (04_forward_reverse)" in res.errors[0][2]
     assert not res.tests["test_vjp_gradient"].ok and not res.tests["test_vjp_random_directions"].ok
 
 
