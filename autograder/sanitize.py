@@ -157,7 +157,7 @@ NOTE_PATTERNS = [
     (r"\bsocket\b|\burllib\b|\brequests\b|\bhttp\.client\b", "tries the network"),
     # The course package ships reference implementations (for later notebooks and the
     # project's tests); a student cell that imports one may have delegated its exercise.
-    (r"\b(?:from|import)\s+course\.(?:numeric|engine|nn|dual|tape|matrix_ops|layers)\b",
+    (r"\b(?:from|import)\s+course\.(?:numeric|engine|nn|dual|tape|reverse|matrix_ops|layers)\b",
      "imports a course module that holds reference answers: check the exercise is the student's own"),
 ]
 

@@ -1,7 +1,7 @@
 """Forward mode against reverse mode: where the full derivative gets cheaper by the other one.
 
 Two shapes, each timed with the course's reference implementations
-(:mod:`course.dual` for forward mode, :mod:`course.tape` for reverse mode) in one run:
+(:mod:`course.dual` for forward mode, :mod:`course.tape` and :mod:`course.reverse` for reverse mode) in one run:
 
 * ``f: R^n -> R``, ``f(x) = sum_i sin(x_i) x_{(i+1) mod n}`` (3n operations): the
   gradient by ``n`` forward passes against one recording plus one backward sweep;
@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from course import dual, tape
+from course import dual, reverse
 from course.dual import sin
 
 
@@ -76,10 +76,10 @@ def main() -> None:
     wins = []
     for n in sizes:
         xs = list(rng.uniform(0.5, 1.5, size=n))
-        np.testing.assert_allclose(dual.gradient(many_inputs, xs), tape.gradient(many_inputs, xs),
+        np.testing.assert_allclose(dual.gradient(many_inputs, xs), reverse.gradient(many_inputs, xs),
                                    rtol=1e-12, atol=1e-14)
         tf, tr = median_times(lambda: dual.gradient(many_inputs, xs),
-                              lambda: tape.gradient(many_inputs, xs), args.repeats)
+                              lambda: reverse.gradient(many_inputs, xs), args.repeats)
         wins.append(tr < tf)
         print(f"{n:5d}   {1e3 * tf:12.3f}   {1e3 * tr:12.3f}   {tf / tr:17.2f}")
     c = crossover(sizes, wins)
@@ -91,10 +91,10 @@ def main() -> None:
     wins = []
     for m in sizes:
         g = lambda t: many_outputs(t, m)  # noqa: E731
-        np.testing.assert_allclose(dual.jvp(g, [0.3], [1.0])[1], tape.jacobian(g, [0.3])[:, 0],
+        np.testing.assert_allclose(dual.jvp(g, [0.3], [1.0])[1], reverse.jacobian(g, [0.3])[:, 0],
                                    rtol=1e-12, atol=1e-14)
         tf, tr = median_times(lambda: dual.jvp(g, [0.3], [1.0]),
-                              lambda: tape.jacobian(g, [0.3]), args.repeats)
+                              lambda: reverse.jacobian(g, [0.3]), args.repeats)
         wins.append(tf < tr)
         print(f"{m:5d}   {1e3 * tf:12.3f}   {1e3 * tr:12.3f}   {tr / tf:17.2f}")
     c = crossover(sizes, wins)

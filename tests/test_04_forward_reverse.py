@@ -1,6 +1,6 @@
 """Notebook 04 (forward and reverse mode): its derivatives, its reference modules, its misconceptions.
 
-* course.tape and course.matrix_ops against torch float64 and central differences;
+* course.tape, course.reverse and course.matrix_ops against torch float64 and central differences;
 * every derivative the notebook shows or its checks expect, against torch
   float64 and central differences (the closed forms are the check module's own);
 * every exercise: each named misconception, planted into the solution, fails the
@@ -9,6 +9,10 @@
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
 import math
 import sys
 
@@ -22,8 +26,11 @@ from autograder.notebooks import run_in_process
 from conftest import ROOT
 from course import dual, matrix_ops as mo
 from course.numeric import array_gradient, central_difference, gradient as central_gradient
-from course.checks import forward_reverse as fr
-from course.tape import Tape, gradient as tape_gradient, jacobian, vjp
+from course.checks.forward_reverse_common import grad_f, jacobian_h3, value_f, value_h3
+from course.checks.forward_reverse_dual import function_cases
+from course.checks.forward_reverse_tape import tape_of_f
+from course.reverse import backward, gradient as tape_gradient, jacobian, vjp
+from course.tape import Tape
 
 NB = ROOT / "source" / "04_forward_reverse" / "04_forward_reverse.ipynb"
 SEED = 2026
@@ -54,9 +61,9 @@ def torch_grad(fn, xs):
 def test_the_checks_gradient_of_f_matches_torch_and_central_differences():
     rng = np.random.default_rng(SEED)
     for x0, x1 in [(1.5, 2.0), (0.8, 1.7), *rng.uniform(0.5, 2.5, size=(10, 2))]:
-        np.testing.assert_allclose(fr.grad_f(x0, x1), torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(fr.grad_f(x0, x1), central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
-        assert fr.value_f(x0, x1) == pytest.approx(float(torch_f(*torch.tensor([x0, x1], dtype=torch.float64))), rel=1e-14)
+        np.testing.assert_allclose(grad_f(x0, x1), torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(grad_f(x0, x1), central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
+        assert value_f(x0, x1) == pytest.approx(float(torch_f(*torch.tensor([x0, x1], dtype=torch.float64))), rel=1e-14)
 
 
 def test_the_checks_jacobian_of_h_matches_torch():
@@ -67,8 +74,8 @@ def test_the_checks_jacobian_of_h_matches_torch():
     rng = np.random.default_rng(SEED)
     for x in [(0.3, 1.2, 0.8), *rng.uniform(0.5, 2.0, size=(5, 3))]:
         want = torch.autograd.functional.jacobian(h_torch, torch.tensor(x, dtype=torch.float64))
-        np.testing.assert_allclose(fr.jacobian_h3(*x), want.numpy(), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(fr.value_h3(*x), h_torch(torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-14)
+        np.testing.assert_allclose(jacobian_h3(*x), want.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(value_h3(*x), h_torch(torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-14)
 
 
 @pytest.mark.parametrize("name,torch_fn", [("sin", torch.sin), ("cos", torch.cos), ("exp", torch.exp),
@@ -76,7 +83,7 @@ def test_the_checks_jacobian_of_h_matches_torch():
 def test_the_chain_rule_checks_expect_torch_derivatives(name, torch_fn):
     """The tangents check_dual_chain_rule expects for g(3x) at x = 0.7 (and at random points) are torch's."""
     for x, c in [(0.7, 3.0), (0.4, 1.3), (1.1, 0.6)]:
-        (_, value, tangent, _), = [case for case in fr.function_cases(c * x, c) if case[0] == name]
+        (_, value, tangent, _), = [case for case in function_cases(c * x, c) if case[0] == name]
         assert tangent == pytest.approx(torch_grad(lambda t: torch_fn(c * t), [x])[0], rel=1e-13)
         assert value == pytest.approx(float(torch_fn(torch.tensor(c * x, dtype=torch.float64))), rel=1e-14)
 
@@ -92,33 +99,89 @@ def test_the_backward_checks_expect_torch_derivatives():
 
 def test_the_checks_tape_of_f_is_what_the_course_tape_records():
     """The tape the checks hand to the student's backward has the course Tape's entries for f, to the last digit."""
-    ours, _, out = fr.tape_of_f(1.5, 2.0)
+    ours, _, out = tape_of_f(1.5, 2.0)
     t = Tape()
     y = course_f(t.variable(1.5), t.variable(2.0))
     assert ours.values == t.values and out.index == y.index
     assert [(e.op, e.out, e.inputs, e.local, e.params) for e in ours.entries] == \
         [(e.op, e.out, e.inputs, e.local, e.params) for e in t.entries]
-    np.testing.assert_allclose(np.array(t.backward(y))[[0, 1]], fr.grad_f(1.5, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(np.array(backward(t, y))[[0, 1]], grad_f(1.5, 2.0), rtol=1e-14)
 
 
-def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable():
-    """course.toml withholds course.dual and course.matrix_ops while 04 is graded: neither the notebook's
-    instructor cells nor the checks need them (an import of either raises ImportError here)."""
+class _Stubs(importlib.abc.MetaPathFinder):
+    """Imports each withheld module from its sandbox stub (autograder.isolate.withheld_stubs)."""
+
+    def __init__(self, stubs: dict[str, str]) -> None:
+        self.stubs = stubs
+
+    def find_spec(self, fullname, path=None, target=None):
+        stub = self.stubs.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, stub) if stub else None
+
+
+@contextlib.contextmanager
+def unimportable(modules, tmp_path):
+    """While the block runs, importing each module raises the ImportError of the grading sandbox (its
+    stub, written by autograder.isolate.withheld_stubs, takes the module's place), also when an earlier
+    test imported it (``from course import m`` too)."""
+    from autograder.isolate import module_file, withheld_stubs
+
+    files = withheld_stubs(modules, tmp_path, "04_forward_reverse")
+    finder = _Stubs({m: files[module_file(m)] for m in modules})
+    saved = {m: sys.modules.pop(m, None) for m in modules}
+    parents = {m: importlib.import_module(m.rpartition(".")[0]) for m in modules}
+    attrs = {m: parents[m].__dict__.pop(m.rpartition(".")[2], None) for m in modules}
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for m in modules:
+            sys.modules.pop(m, None)
+            if saved[m] is not None:
+                sys.modules[m] = saved[m]
+            if attrs[m] is not None:
+                setattr(parents[m], m.rpartition(".")[2], attrs[m])
+
+
+def withheld_while_graded():
     from autograder.config import load
 
-    withheld = load(ROOT).assignment("04_forward_reverse").withheld
-    assert set(withheld) == {"course.dual", "course.matrix_ops"}
-    saved = {m: sys.modules.pop(m, None) for m in withheld}
-    try:
-        sys.modules.update({m: None for m in withheld})
+    return load(ROOT).assignment("04_forward_reverse").withheld
+
+
+def test_course_toml_withholds_the_dual_numbers_the_sweep_and_the_matrix_ops_while_04_is_graded():
+    assert set(withheld_while_graded()) == {"course.dual", "course.reverse", "course.matrix_ops"}
+
+
+def test_the_tape_that_stays_open_has_no_sweep():
+    """course.tape only records: the answers to exercises 3 and 4 are in the withheld course.reverse."""
+    import course.tape
+
+    assert not hasattr(Tape, "backward")
+    assert not {"backward", "vjp", "gradient", "jacobian"} & set(vars(course.tape))
+
+
+def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable(tmp_path):
+    """Neither the notebook's instructor cells nor the checks need course.dual, course.reverse or
+    course.matrix_ops: with all three unimportable every test cell passes."""
+    with unimportable(withheld_while_graded(), tmp_path):
+        with pytest.raises(ImportError, match="course.reverse is the reference answer"):
+            import course.reverse  # noqa: F401
         res = run_in_process(NB, skip_tags={"slow"})
-    finally:
-        for m, mod in saved.items():
-            del sys.modules[m]
-            if mod is not None:
-                sys.modules[m] = mod
     assert not res.errors and not res.failed(), (res.errors, res.failed())
     assert len(res.tests) == 19
+
+
+@pytest.mark.parametrize("answer", ["from course.reverse import vjp", "from course import reverse\nvjp = reverse.vjp"])
+def test_a_vjp_taken_from_the_withheld_module_is_an_import_error_while_graded(nb, answer, tmp_path):
+    """A student who answers exercise 4 with the course's own vjp gets an ImportError, and no point."""
+    with unimportable(withheld_while_graded(), tmp_path):
+        res = run_in_process(nb, replace={"vjp": answer}, stop_after="test_vjp_random_directions",
+                             skip_tags={"slow"})
+    assert [(cell, error) for cell, error, _ in res.errors] == [("vjp", "ImportError")], res.errors
+    assert "course.reverse is the reference answer of this assignment (04_forward_reverse)" in res.errors[0][2]
+    assert not res.tests["test_vjp_gradient"].ok and not res.tests["test_vjp_random_directions"].ok
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +303,26 @@ def test_the_notebook_names_the_tape_of_f_as_notebook_02_does(solved, capsys):
     assert solved["v6"].data == pytest.approx(course_f(1.5, 2.0), rel=1e-15)
 
 
+def test_the_notebooks_picture_of_the_matrix_expression_tree_has_every_node_of_the_tree(solved, nb):
+    """The figure the notebook's drawing cell shows (its last expression, run on the solved notebook)
+    draws every value of the loss's tree as a box with its name and gradient shape, and every op."""
+    from course.expression_tree import topological_order
+    from test_tree_diagram import drawn
+
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "draw_tree(" in c.source]
+    fig = eval(cell.source.strip().splitlines()[-1], solved)
+    nodes, edges = drawn(fig)
+    order = topological_order(solved["loss"])
+    values = [texts for texts in nodes.values() if len(texts) == 3]
+    ops = sorted(texts[0] for texts in nodes.values() if len(texts) == 1)
+    assert len(values) == len(order) == 8 and len(nodes) == 12
+    assert sorted(t[0] for t in values) == ["L", "W", "b", "t", "v0", "v1", "v2", "x"]
+    assert ops == ["Add", "MatVec", "SquaredError", "Tanh"]
+    assert len(edges) == sum(len(n.parents) + 1 for n in order if n.op is not None) == 11
+    shapes = {t[0]: t[2] for t in values}
+    assert shapes["W"] == "grad (3, 4)" and shapes["x"] == "grad (4,)" and shapes["L"] == "grad 1.0000"
+
+
 # ---------------------------------------------------------------------------
 # The reference tape and matrix operations
 
@@ -273,7 +356,7 @@ def test_tape_accumulates_adjoints_of_reused_values():
     t = Tape()
     a = t.variable(3.0)
     y = a * a + a  # dy/da = 2a + 1
-    assert t.backward(y)[a.index] == 7.0
+    assert backward(t, y)[a.index] == 7.0
 
 
 def test_tape_handles_a_chain_5000_deep_without_recursion():
@@ -282,7 +365,7 @@ def test_tape_handles_a_chain_5000_deep_without_recursion():
     y = a
     for _ in range(5000):
         y = y * 1.0001
-    assert t.backward(y)[a.index] == pytest.approx(1.0001 ** 5000, rel=1e-10)
+    assert backward(t, y)[a.index] == pytest.approx(1.0001 ** 5000, rel=1e-10)
 
 
 def test_tape_listing_names_every_entry():

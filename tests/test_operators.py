@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import dual, numeric, rules, tape
+from course import dual, numeric, reverse, rules, tape
 from course.dual import Dual
 from course.engine import Value
 from course.rules import RULES, Rule
@@ -123,7 +123,7 @@ def on_every_type(f, xs) -> dict[str, tuple[float, np.ndarray]]:
     vs = [Value(x) for x in xs]
     out = f(*vs)
     out.backward()
-    tape_value, tape_grads = tape.vjp(f, list(xs))
+    tape_value, tape_grads = reverse.vjp(f, list(xs))
     return {
         "Value": (out.data, np.array([v.grad for v in vs])),
         "Dual": (f(*(Dual(x) for x in xs)).value, dual.gradient(f, list(xs))),
@@ -206,7 +206,7 @@ def test_numerical_policy_is_the_same_on_every_type(name, xs, error):
     with pytest.raises(error):
         f(*(Dual(x, 1.0) for x in xs))
     with pytest.raises(error):
-        tape.gradient(f, list(xs))
+        reverse.gradient(f, list(xs))
 
 
 def test_unary_plus_is_the_number_itself_on_every_type():

@@ -829,12 +829,23 @@ x = leaf(rng.normal(size=4), "x")
 b = leaf(rng.normal(size=3), "b")
 target = leaf(np.array([0.5, -0.5, 0.0]), "t")
 
-loss = apply(SquaredError(), layer(W, x, b), target)
+loss = apply(SquaredError(), layer(W, x, b), target, name="L")
 tree_backward(loss)
 print("loss =", float(loss.value))
 print("dL/dW =\n", W.grad)
 print("dL/db =", b.grad)
 print("dL/dx =", x.grad)
+
+# %% [markdown]
+# Here is the tree that `tree_backward` just walked: a box per value (its name, its shape and the
+# shape of its gradient), an oval per operation. The unnamed values are $v_0 = Wx$,
+# $v_1 = v_0 + b$ and $v_2 = y = \tanh(v_1)$. Every gradient has the shape of its value, a matrix
+# for $W$ and vectors elsewhere, and no box holds a Jacobian.
+
+# %%
+from course.tree_diagram import draw_tree
+
+draw_tree(loss, grads=True, title="L = sum((tanh(W x + b) - t)²)")
 
 # %% [markdown]
 # By hand: with $y = \tanh(Wx + b)$ and $\delta = \partial L/\partial z = 2(y - t) \odot (1 - y^2)$,

@@ -13,6 +13,7 @@ import course_hidden.forward_reverse as hidden
 from course.checks import answers
 from course.checks import forward_reverse as fr
 from course.checks.answers import CheckFailed
+from course.checks.forward_reverse_common import grad_f, jacobian_h3, value_h3
 from course.tape import Tape
 
 NOT_WRITTEN = "Not written yet: replace this line with your code, then run this cell and the test cells below it."
@@ -388,13 +389,13 @@ MISTAKES = {
                                       (make_tanh(lambda s, g: (1.0 - s.y ** 2,)),), "incoming-gradient-dropped"),
     # hard-coded answers of the visible tests, caught by the hidden ones
     "jvp returning the visible directional derivative": (
-        hidden.check_jvp_random, (lambda f, xs, v: (0.0, float(fr.grad_f(0.8, 1.7) @ [0.3, -0.7]))
+        hidden.check_jvp_random, (lambda f, xs, v: (0.0, float(grad_f(0.8, 1.7) @ [0.3, -0.7]))
                                   if len(xs) == 2 else jvp(f, xs, v),), "hard-coded"),
     "backward returning the visible gradient of f": (
         hidden.check_backward_random,
-        (lambda tape, out: [*fr.grad_f(1.5, 2.0), *[0.0] * (len(tape.values) - 2)],), "hard-coded"),
+        (lambda tape, out: [*grad_f(1.5, 2.0), *[0.0] * (len(tape.values) - 2)],), "hard-coded"),
     "vjp returning the visible u^T J": (
-        hidden.check_vjp_random, (lambda f, xs, u: (fr.value_h3(*xs), np.array([1.0, -2.0, 0.5]) @ fr.jacobian_h3(
+        hidden.check_vjp_random, (lambda f, xs, u: (value_h3(*xs), np.array([1.0, -2.0, 0.5]) @ jacobian_h3(
             0.3, 1.2, 0.8)) if len(xs) == 3 else vjp(f, xs, u),), "hard-coded"),
     "Tanh.backward returning the visible answer": (
         hidden.check_tanh_backward_random,
@@ -462,8 +463,8 @@ def test_the_replayed_verdict_is_the_live_one(name, args, tmp_path):
 
 
 def test_the_checks_import_no_reference_answer_of_notebook_04():
-    """Neither module imports what course.toml withholds while 04 is graded, nor course.tape (whose
-    backward and vjp answer exercises 3 and 4): their expected values come from elsewhere."""
+    """No check module of 04 imports what course.toml withholds while 04 is graded (course.reverse's
+    backward and vjp answer exercises 3 and 4), nor course.tape: the checks build their own tapes."""
     import ast
     from pathlib import Path
 
@@ -471,7 +472,12 @@ def test_the_checks_import_no_reference_answer_of_notebook_04():
     from conftest import ROOT
 
     banned = set(load(ROOT).assignment("04_forward_reverse").withheld) | {"course.tape"}
-    for module in (fr, hidden):
+    import importlib
+
+    parts = [importlib.import_module(f"course.checks.{f.stem}")
+             for f in sorted(Path(fr.__file__).parent.glob("forward_reverse_*.py"))]
+    assert len(parts) == 4
+    for module in (fr, *parts, hidden):
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         for n in ast.walk(tree):
