@@ -4,8 +4,12 @@ What these tests prove, grouped as in the notebook:
 
 * every derivative the notebook shows or its tests expect (the expression of
   part 1, the vector-Jacobian product, ``detach``, each layer's and each loss's
-  gradient, the whole network's) equals torch autograd in float64 and central
-  differences (:func:`course.numeric.array_gradient`);
+  gradient, the whole network's, the softmax Jacobian and the cross-entropy
+  gradient derived from it, the linear layer's gradients derived by sympy)
+  equals torch autograd in float64 and central differences
+  (:func:`course.numeric.array_gradient`);
+* the two training steps the notebook times against each other make the same
+  update, the one plain SGD on autograd's gradients gives;
 * the notebook's solutions compute the same as the reference layers of
   :mod:`course.layers` (which the benchmark times);
 * each common mistake, planted into the solution cell, makes the right test
@@ -36,7 +40,7 @@ DT = torch.float64
 
 @pytest.fixture(scope="module")
 def ns():
-    """The notebook's namespace after its non-slow, non-test cells up to the exercises' end.
+    """The notebook's namespace after all its non-slow, non-test cells.
 
     Executed into a dict of our own (not the shared IPython shell, which the
     planted-mistake tests reset), from the notebook's own folder.
@@ -47,8 +51,6 @@ def ns():
         if c.cell_type != "code" or notebooks.is_test_cell(c) or "slow" in c.get("metadata", {}).get("tags", []):
             continue
         exec(compile(c.source, f"<05_pytorch {notebooks.cell_id(c)}>", "exec"), g)
-        if notebooks.cell_id(c) == "train_step":
-            break
     return g
 
 
@@ -196,6 +198,102 @@ def test_network_backward_matches_autograd_and_central_differences(loss, loss_ba
             return torch_loss(layers.forward(x, {**p, k: t})["out"], target)
         assert close(got[k], autograd_grad(tfn, p[k]), rtol=1e-11, atol=1e-14), k
         assert close(got[k], numeric_grad(fn, p[k])), k
+
+
+# ------------------------- the derivations: softmax Jacobian, sympy's linear layer
+
+def softmax(z: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(z, dim=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_softmax_jacobian_is_diag_s_minus_s_st_by_autograd_and_central_differences(ns, seed):
+    z = rand(np.random.default_rng(seed), 5)
+    got = ns["softmax_jacobian"](softmax(z))
+    assert close(got, torch.autograd.functional.jacobian(softmax, z), rtol=1e-12, atol=1e-15)
+    by_rows = np.stack([array_gradient(lambda a, k=k: float(softmax(torch.tensor(a, dtype=DT))[k]), z.numpy())
+                        for k in range(5)])
+    assert close(got, by_rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_loss_gradient_with_respect_to_the_probabilities_is_minus_t_over_s(seed):
+    rng = np.random.default_rng(seed)
+    s = softmax(rand(rng, 4))
+    t = F.one_hot(torch.tensor(int(rng.integers(0, 4))), 4).to(DT)
+    loss = lambda q: -(t * q.log()).sum()  # noqa: E731
+    assert close(-t / s, autograd_grad(loss, s), rtol=1e-14, atol=0)
+    assert close(-t / s, numeric_grad(loss, s))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_minus_t_over_s_times_the_jacobian_is_s_minus_t_the_cross_entropy_gradient(ns, seed):
+    rng = np.random.default_rng(seed)
+    z, label = rand(rng, 6) * 2, int(rng.integers(0, 6))
+    s, t = softmax(z), F.one_hot(torch.tensor(label), 6).to(DT)
+    vjp = (-t / s) @ ns["softmax_jacobian"](s)
+    loss = lambda q: F.cross_entropy(q[None], torch.tensor([label]))  # noqa: E731
+    assert close(vjp, s - t, rtol=1e-12, atol=1e-15)
+    assert close(vjp, autograd_grad(loss, z), rtol=1e-12, atol=1e-15)
+    assert close(vjp, numeric_grad(loss, z))
+
+
+def test_the_notebooks_cross_entropy_example_row_is_checked_at_its_label(ns):
+    """The printed example: s - t at the notebook's row and label, against autograd."""
+    z, label = ns["z_row"], ns["label"]
+    expected = autograd_grad(lambda q: F.cross_entropy(q[None], torch.tensor([label])), z)
+    assert close(ns["vjp"], expected, rtol=1e-12, atol=1e-15)
+    assert close(ns["J"], torch.autograd.functional.jacobian(softmax, z), rtol=1e-12, atol=1e-15)
+
+
+def sympy_at(ns, formula, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, g: torch.Tensor) -> np.ndarray:
+    """One of the notebook's sympy gradients, evaluated at numbers."""
+    import sympy as sp
+    syms = [*ns["x_sym"], *ns["W_sym"], *ns["b_sym"], *ns["g_sym"]]
+    fn = sp.lambdify(syms, formula, "numpy")
+    return np.array(fn(*x.flatten().tolist(), *w.flatten().tolist(), *b.tolist(), *g.flatten().tolist()),
+                    dtype=float)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sympy_linear_layer_gradients_equal_autograd_and_central_differences(ns, seed):
+    rng = np.random.default_rng(seed)
+    x, w, b, g = rand(rng, 2, 2), rand(rng, 2, 2), rand(rng, 2), rand(rng, 2, 2)
+    for formula, fn, at in [(ns["dL_dx"], lambda t: (layers.linear(t, w, b) * g).sum(), x),
+                            (ns["dL_dW"], lambda t: (layers.linear(x, t, b) * g).sum(), w),
+                            (ns["dL_db"], lambda t: (layers.linear(x, w, t) * g).sum(), b)]:
+        got = sympy_at(ns, formula, x, w, b, g).reshape(at.shape)
+        assert close(got, autograd_grad(fn, at), rtol=1e-13, atol=1e-15)
+        assert close(got, numeric_grad(fn, at))
+
+
+def test_sympy_linear_layer_gradients_are_the_transposed_products(ns):
+    """What the notebook displays: x.T @ g, g @ W.T and the column sums of g, at numbers."""
+    rng = np.random.default_rng(5)
+    x, w, b, g = rand(rng, 2, 2), rand(rng, 2, 2), rand(rng, 2), rand(rng, 2, 2)
+    assert close(sympy_at(ns, ns["dL_dW"], x, w, b, g), x.T @ g, rtol=1e-14, atol=0)
+    assert close(sympy_at(ns, ns["dL_dx"], x, w, b, g), g @ w.T, rtol=1e-14, atol=0)
+    assert close(sympy_at(ns, ns["dL_db"], x, w, b, g).reshape(2), g.sum(0), rtol=1e-14, atol=0)
+
+
+# ------------------------------------ the timed steps do the same work
+
+def test_the_two_timed_steps_make_the_same_sgd_update(ns):
+    x, y = ns["X_train"][:16], ns["y_train"][:16]
+    p0 = layers.init_params(64, 32, 10, generator=torch.Generator().manual_seed(8))
+    p0["b1"] = torch.full((32,), 0.05, dtype=DT)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in p0.items()}
+    F.cross_entropy(layers.forward(x, leaves)["out"], y).backward()
+    expected = {k: p0[k] - 0.01 * leaves[k].grad for k in p0}
+    p_hand = {k: v.clone() for k, v in p0.items()}
+    p_auto = {k: v.clone().requires_grad_(True) for k, v in p0.items()}
+    ns["handwritten_step"](x, y, p_hand)
+    ns["autograd_step"](x, y, p_auto)
+    for k in p0:
+        assert not torch.equal(p_hand[k], p0[k]), f"{k} was not updated"
+        assert close(p_hand[k], expected[k], rtol=1e-13, atol=1e-15), k
+        assert close(p_auto[k].detach(), expected[k], rtol=1e-13, atol=1e-15), k
+        assert p_auto[k].grad is None, f"autograd_step left a gradient on {k}"
 
 
 # ------------------------------------------ the notebook's solutions = reference

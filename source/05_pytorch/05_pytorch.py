@@ -30,6 +30,7 @@
 # Exercises say **Your turn**. Run the test cell below each one: it tells you what is wrong.
 
 # %%
+import statistics
 import time
 
 import matplotlib.pyplot as plt
@@ -266,7 +267,62 @@ print("scores of the first image:", np.round(z[0].numpy(), 3))
 # A quick way to remember the transposes: each gradient has the shape of what it is the
 # gradient of, and there is only one way to multiply $g$ with $W$ or $x$ that gives that shape.
 #
-# **Your turn.** Return the three gradients.
+# #### Letting sympy find the transposes
+#
+# On a small case every entry can be written out and differentiated by sympy: a batch of
+# $N = 2$ examples with 2 features each, and a $2 \times 2$ weight matrix. Whatever the loss
+# is, it reaches $W$ only through $y$, so by the chain rule
+# $\partial L/\partial W_{kj} = \sum_{i,l} g_{il}\; \partial y_{il}/\partial W_{kj}$ with
+# $g = \partial L/\partial y$. Holding $g$ fixed as symbols, it is therefore enough to
+# differentiate $\sum_{i,l} g_{il}\, y_{il}$, whose gradient with respect to $y$ is
+# exactly $g$.
+
+# %%
+import sympy as sp
+from IPython.display import Math, display
+
+x_sym = sp.Matrix(2, 2, lambda i, k: sp.Symbol(f"x_{{{i + 1}{k + 1}}}"))  # row i: example i
+W_sym = sp.Matrix(2, 2, lambda k, j: sp.Symbol(f"W_{{{k + 1}{j + 1}}}"))
+b_sym = sp.Matrix(1, 2, lambda _, j: sp.Symbol(f"b_{j + 1}"))
+g_sym = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"g_{{{i + 1}{j + 1}}}"))  # dL/dy, held fixed
+y_sym = x_sym * W_sym + sp.ones(2, 1) * b_sym  # b is added to every row of the batch
+L_sym = sum(g_sym[i, j] * y_sym[i, j] for i in range(2) for j in range(2))
+
+dL_dW = sp.Matrix(2, 2, lambda k, j: L_sym.diff(W_sym[k, j]))
+dL_dx = sp.Matrix(2, 2, lambda i, k: L_sym.diff(x_sym[i, k]))
+dL_db = sp.Matrix(1, 2, lambda _, j: L_sym.diff(b_sym[j]))
+display(Math(r"\frac{\partial L}{\partial W} = " + sp.latex(dL_dW) + r" = x^\top g"))
+display(Math(r"\frac{\partial L}{\partial x} = " + sp.latex(dL_dx) + r" = g\,W^\top"))
+display(Math(r"\frac{\partial L}{\partial b} = " + sp.latex(dL_db) + r" = \textstyle\sum_i g_{i\,\cdot}"))
+assert sp.expand(dL_dW - x_sym.T * g_sym) == sp.zeros(2, 2)
+assert sp.expand(dL_dx - g_sym * W_sym.T) == sp.zeros(2, 2)
+assert sp.expand(dL_db - sp.ones(1, 2) * g_sym) == sp.zeros(1, 2)
+print("sympy, entry by entry: dL/dW = x.T @ g, dL/dx = g @ W.T, dL/db = g summed over the batch")
+
+# %% [markdown]
+# Now the same matrices against autograd, at random numbers and for a loss that is *not*
+# linear in $y$, $L = \sum_{i,j} \tanh(y_{ij})$: autograd gives $g = \partial L/\partial y$
+# (kept with `retain_grad()`), and sympy's formulas evaluated at $x$, $W$ and that $g$ must
+# give autograd's gradients of $x$, $W$ and $b$.
+
+# %%
+gen_sym = torch.Generator().manual_seed(1)
+x_num, W_num, b_num = (torch.randn(*shape, generator=gen_sym, dtype=DT) for shape in [(2, 2), (2, 2), (2,)])
+sym_leaves = {"x": x_num.clone().requires_grad_(True), "W": W_num.clone().requires_grad_(True),
+              "b": b_num.clone().requires_grad_(True)}
+y_num = linear(sym_leaves["x"], sym_leaves["W"], sym_leaves["b"])
+y_num.retain_grad()
+y_num.tanh().sum().backward()
+at = dict(zip([*x_sym, *W_sym, *b_sym, *g_sym],
+              [*x_num.flatten().tolist(), *W_num.flatten().tolist(), *b_num.tolist(), *y_num.grad.flatten().tolist()]))
+for name, formula in [("x", dL_dx), ("W", dL_dW), ("b", dL_db)]:
+    leaf = sym_leaves[name]
+    from_sympy = torch.tensor(np.array(formula.subs(at), dtype=float), dtype=DT).reshape(leaf.shape)
+    assert torch.allclose(from_sympy, leaf.grad, rtol=1e-12, atol=1e-15), name
+    print(f"dL/d{name}: sympy {np.round(from_sympy.flatten().numpy(), 6)}   autograd {np.round(leaf.grad.flatten().numpy(), 6)}")
+
+# %% [markdown]
+# **Your turn.** Return the three gradients, for any $N$, $n_{in}$ and $n_{out}$.
 
 # %% nbgrader={"grade": false, "grade_id": "linear_backward", "locked": false, "schema_version": 3, "solution": true}
 def linear_backward(x, w, grad_out):
@@ -423,15 +479,72 @@ check_cross_entropy_large_logits_random(cross_entropy)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Its gradient is short. With $s_i = \mathrm{softmax}(z_i)$ and the one-hot row $t_i$ of the label,
+# ### The gradient of cross-entropy, from the softmax Jacobian
+#
+# Take one example and drop its index $i$: scores $z$ ($C$ of them), probabilities
+# $s = \mathrm{softmax}(z)$, that is $s_k = e^{z_k} / \sum_m e^{z_m}$, and the one-hot row $t$
+# of the label (so $\sum_k t_k = 1$). Its loss is $\ell = -\sum_k t_k \log s_k$, the same
+# $\log \sum_m e^{z_m} - z_y$ as above.
+#
+# **The softmax Jacobian.** By the quotient rule, with $\delta_{kj} = 1$ if $k = j$ and 0
+# otherwise,
+#
+# $$\frac{\partial s_k}{\partial z_j}
+# = \frac{e^{z_k}\,\delta_{kj}}{\sum_m e^{z_m}} - \frac{e^{z_k}\,e^{z_j}}{\big(\sum_m e^{z_m}\big)^2}
+# = s_k\,\delta_{kj} - s_k\,s_j,
+# \qquad\text{that is}\qquad
+# J = \frac{\partial s}{\partial z} = \mathrm{diag}(s) - s\,s^\top .$$
+#
+# Every probability depends on every score, so $J$ is a full $C \times C$ matrix (and symmetric).
+#
+# **The chain rule through it.** $\partial \ell/\partial s_k = -t_k/s_k$, and the gradient with
+# respect to $z$ is that row vector times $J$, a vector–Jacobian product:
+#
+# $$\frac{\partial \ell}{\partial z_j}
+# = \sum_k \frac{\partial \ell}{\partial s_k}\,J_{kj}
+# = \sum_k \Big(-\frac{t_k}{s_k}\Big)\,s_k\,(\delta_{kj} - s_j)
+# = -t_j + s_j \sum_k t_k
+# = s_j - t_j .$$
+#
+# The $s_k$ of the Jacobian cancels the $1/s_k$ of the logarithm, and $\sum_k t_k = 1$ does the
+# rest. The batch loss $L$ is the mean of $N$ such losses, and the scores of example $i$ appear
+# only in its own, so with $s_i = \mathrm{softmax}(z_i)$ and $t_i$ the one-hot row of its label
 #
 # $$\frac{\partial L}{\partial z_{ij}} = \frac{s_{ij} - t_{ij}}{N}:$$
 #
 # push the right score up, every score down in proportion to its probability, and divide by
-# $N$ because the loss is a mean over the batch. (Compute the softmax from the log-softmax,
-# or with the maximum subtracted, for the same reason as above.)
+# $N$ because the loss is a mean over the batch.
 #
-# **Your turn.**
+# The cell below checks each step on one row of scores, in float64: $J$ against
+# `torch.autograd.functional.jacobian` of `torch.softmax`, and $(-t/s)\,J$ against $s - t$ and
+# against autograd's gradient of `F.cross_entropy`.
+
+# %%
+def softmax_jacobian(s):
+    # ds/dz = diag(s) - s s^T, for the probabilities s = softmax(z) of one row of scores
+    return torch.diag(s) - torch.outer(s, s)
+
+
+z_row = torch.tensor([1.0, -0.5, 2.0, 0.3], dtype=DT)
+label = 2
+t_row = F.one_hot(torch.tensor(label), 4).to(DT)
+s_row = torch.softmax(z_row, dim=0)
+J = softmax_jacobian(s_row)
+assert torch.allclose(J, torch.autograd.functional.jacobian(lambda z: torch.softmax(z, dim=0), z_row),
+                      rtol=1e-12, atol=1e-15)
+vjp = (-t_row / s_row) @ J  # d(loss)/ds times ds/dz
+z_leaf = z_row.clone().requires_grad_(True)
+F.cross_entropy(z_leaf[None], torch.tensor([label])).backward()
+assert torch.allclose(vjp, s_row - t_row, rtol=1e-12, atol=1e-15)
+assert torch.allclose(z_leaf.grad, s_row - t_row, rtol=1e-12, atol=1e-15)
+print("J = diag(s) - s s^T (equal to autograd's Jacobian):\n", np.round(J.numpy(), 4))
+print("(-t/s) J        =", np.round(vjp.numpy(), 6))
+print("s - t           =", np.round((s_row - t_row).numpy(), 6))
+print("autograd, dl/dz =", np.round(z_leaf.grad.numpy(), 6))
+
+# %% [markdown]
+# **Your turn.** Write the gradient for a whole batch. (Compute the softmax from the
+# log-softmax, or with the maximum subtracted, for the same reason as above.)
 
 # %% nbgrader={"grade": false, "grade_id": "cross_entropy_backward", "locked": false, "schema_version": 3, "solution": true}
 def cross_entropy_backward(logits, labels):
@@ -845,20 +958,67 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## What we measured
+# ## What your run measured
 #
-# Measured on the machine this course was written on (2 CPU cores, one torch thread, the
-# seeds above); the cells print your own figures, which may differ a little:
+# The training cells above printed what your run measured: how long the training took, the
+# accuracy on the test images, the error of the fit on new points. Those figures are your
+# run's own: they depend on your machine, on how busy it is and on the library versions, and
+# the times move a little every time you run a cell.
 #
-# | what | figure |
-# |---|---|
-# | digits, `Net` with cross-entropy and Adam, 30 epochs (690 steps of 64 images) | **96.9 %** test accuracy (349 of 360 images), 98.6 % on the training images |
-# | training time for those 690 steps | about **0.2 s** |
-# | MLP fit of $f$, 1,500 full-batch Adam steps | RMS error about 0.017 on 1,000 new points ($f$ itself has RMS 1.2), in about 3 s |
-# | one training step, hand-written backward ÷ autograd (benchmark, batch 64) | about **0.5** (0.4 to 0.6 between runs): the hand-written step records no graph |
-# | the same at the full 1,437-image batch | about 0.9: the matrix products dominate, and both do the same arithmetic |
-# | the whole notebook, top to bottom | 15 to 30 s, depending on the load of the machine |
-#
-# The backward pass you wrote by hand is what autograd runs for you: the benchmark
-# `benchmarks/handwritten_vs_autograd.py` times one training step of the same network on
-# the same batch both ways (`./run bench`).
+# The last cell measures one more thing: one training step of the digit network timed both
+# ways, from the same weights on the same batch. One way is the backward pass you wrote (the
+# classes of step 3) followed by an SGD update; the other is autograd's `backward()` followed
+# by the same update. Both do the same arithmetic, and the cell checks that they end at the
+# same weights; the hand-written step records no graph, so the ratio shows what autograd's
+# bookkeeping costs. Compare the two batch sizes: at which one do the matrix products, the
+# same in both, take most of the time?
+
+# %%
+def handwritten_step(x, labels, p, lr=0.01):
+    # forward, the backward pass of step 3 and an SGD update in place: no graph is recorded
+    net = Sequential(Linear(p["w1"], p["b1"]), ReLU(), Linear(p["w2"], p["b2"]))
+    loss = CrossEntropy()
+    loss(net(x), labels)
+    net.backward(loss.backward())
+    first, second = net.layers[0], net.layers[2]
+    for v, grad in [(first.w, first.grad_w), (first.b, first.grad_b),
+                    (second.w, second.grad_w), (second.b, second.grad_b)]:
+        v.sub_(grad, alpha=lr)
+
+
+def autograd_step(x, labels, p, lr=0.01):
+    # the same forward pass and update, with the gradients from autograd's backward()
+    cross_entropy(forward(x, p)[2], labels).backward()
+    with torch.no_grad():
+        for v in p.values():
+            v.sub_(v.grad, alpha=lr)
+            v.grad = None
+
+
+def seconds_per_step(step, x, labels, p, steps):
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(x, labels, p)
+    return (time.perf_counter() - start) / steps
+
+
+def time_both(x, labels, steps, rounds=5):
+    # median seconds per step of each way, in alternating blocks so that a change of load hits both
+    p_hand = {k: v.to(x.dtype) for k, v in init_params(seed=1).items()}
+    p_auto = {k: v.clone().requires_grad_(True) for k, v in p_hand.items()}
+    hand, auto = [], []
+    for _ in range(rounds + 1):  # the first round warms up and is not counted
+        hand.append(seconds_per_step(handwritten_step, x, labels, p_hand, steps))
+        auto.append(seconds_per_step(autograd_step, x, labels, p_auto, steps))
+    for k in p_hand:
+        assert torch.allclose(p_hand[k], p_auto[k].detach(), rtol=1e-4, atol=1e-5), f"the two ways ended at different {k}"
+    return statistics.median(hand[1:]), statistics.median(auto[1:])
+
+
+# %% tags=["slow"]
+X_float = X_train.float()  # PyTorch's usual precision for training, as above
+print("one training step (float32, one thread), median of 5 blocks each way:")
+for n, steps in [(64, 100), (len(X_float), 10)]:
+    hand, auto = time_both(X_float[:n], y_train[:n], steps)
+    print(f"  batch {n:4d}: hand-written {hand * 1e6:6.0f} us, autograd {auto * 1e6:6.0f} us,"
+          f" hand-written / autograd = {hand / auto:.2f}")
