@@ -38,10 +38,25 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .batch import Course
     course = Course(args.root)
     names = [p.name for p in course.release_notebooks(args.assignment)]
+    if args.exchange is not None:
+        return _collect_exchange(args, course.root, names)
+    if not args.source:
+        raise SystemExit("collect: name a folder or .zip, or use --exchange")
     got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern)
     for student, src in got.students.items():
         print(f"  {student:<24} <- {src}")
     for why in got.skipped:
+        print(f"  left out: {why}")
+    print(got.summary())
+    return 0
+
+
+def _collect_exchange(args: argparse.Namespace, root, names: list[str]) -> int:
+    from . import exchange
+    got = exchange.collect(root, args.assignment, names, args.exchange or None, course_id=args.course_id)
+    for student, src in got.collected.students.items():
+        print(f"  {student:<24} <- {src}")
+    for why in got.left_out + got.collected.skipped:
         print(f"  left out: {why}")
     print(got.summary())
     return 0
@@ -68,6 +83,10 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     for a in _assignment_names(args):
         files = report.feedback(args.root, a)
         print(f"{a}: feedback for {len(files)} notebook(s) in feedback/<student>/{a}/")
+        if args.exchange is not None:
+            from . import exchange
+            sent = exchange.release_feedback(args.root, a, args.exchange or None, course_id=args.course_id)
+            print(f"{a}: feedback released through the exchange to {len(sent)} student(s)")
     return 0
 
 
@@ -86,13 +105,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exchange_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--exchange", nargs="?", const="", default=None, metavar="ROOT",
+                   help=f"{what} (ROOT default: $NBGRADER_EXCHANGE, else /srv/nbgrader/exchange)")
+    p.add_argument("--course-id", default="autodiff", help="the course's id in the exchange (default autodiff)")
+
+
 def _grading_parsers(sub) -> None:
     from . import release as _release
     root = str(_release.ROOT)
     p = sub.add_parser("collect", help="submissions from a folder or LMS zip into submitted/ (notebooks only)")
     p.add_argument("assignment")
-    p.add_argument("source", help="a folder (one sub-folder per student) or a .zip export")
+    p.add_argument("source", nargs="?", help="a folder (one sub-folder per student) or a .zip export")
     p.add_argument("--pattern", help="regex with a (?P<student>...) group, matched against each file's path")
+    _exchange_options(p, "take the newest submission of each student from the nbgrader exchange")
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser("autograde", help="grade submissions in parallel, each in its own sandbox")
     p.add_argument("assignments", nargs="*", help="assignments (default: all in release/)")
@@ -110,6 +136,7 @@ def _grading_parsers(sub) -> None:
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
     p.add_argument("assignments", nargs="*")
+    _exchange_options(p, "also release the feedback through the nbgrader exchange")
     p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("export", help="CSV of grades with a status column")
     p.add_argument("assignments", nargs="*")
@@ -131,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_release)
     _grading_parsers(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    rc = args.func(args)
+    if getattr(args, "root", None):  # root graded an instructor's course folder: give it back
+        from .exchange import give_back
+        give_back(args.root)
+    return rc
 
 
 if __name__ == "__main__":
