@@ -13,7 +13,8 @@ exact ``timestamp.txt`` and ``submission_secret.txt`` beside them.
 student can create a folder under another student's name. On a hub every
 student is a system account of the same name, and nbgrader creates the folder
 as the submitting user, so a folder (or any file in it) whose owner is not
-the student it names is left out and listed, never graded under that name.
+the student it names is left out and listed, never graded under that name; so is one
+whose notebook, timestamp or secret is a link or another user's file.
 
 ``release_feedback`` gives each student's feedback HTML to nbgrader's own
 ``release_feedback``, which files it in ``<exchange>/<course_id>/feedback/``
@@ -74,12 +75,16 @@ def _owner(path: Path) -> str | None:
         return None
 
 
+USED = ("timestamp.txt", "submission_secret.txt")
+
+
 def _foreign_files(folder: Path, student: str) -> list[str]:
-    """Entries of a submission not owned by ``student`` (links count as foreign)."""
+    """The files collect would use (notebooks, timestamp, secret) that ``student`` does not own
+    (links count as foreign). Other files are never collected, so they change nothing."""
     bad = []
-    for p in sorted(folder.rglob("*")):
+    for p in sorted([*folder.glob("*.ipynb"), *(folder / n for n in USED if (folder / n).exists())]):
         if p.is_symlink() or _owner(p) != student:
-            bad.append(str(p.relative_to(folder)))
+            bad.append(p.name)
     return bad
 
 
@@ -108,7 +113,7 @@ def _check(sub: Submission, check_owner: bool) -> str | None:
             return f"made by {owner or 'an unknown user'}, not by {sub.student}: not graded under that name"
         foreign = _foreign_files(sub.path, sub.student)
         if foreign:
-            return f"holds files {sub.student} does not own or links: {', '.join(foreign[:5])}"
+            return f"{', '.join(foreign[:5])}: not {sub.student}'s own file (a link, or another user's)"
     return None
 
 
