@@ -39,12 +39,6 @@ ARTIFACTS = ROOT / "artifacts"
 TIMINGS = ARTIFACTS / "hub-timings.json"
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/hub/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.hub)
-
-
 @pytest.fixture(scope="session")
 def hub():
     """``./run hub`` on loopback with test accounts made here; everything removed afterwards."""

@@ -13,6 +13,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import exchange
 
+pytestmark = pytest.mark.hub
+
 NB = "ps1.ipynb"
 A = "ps1"
 
