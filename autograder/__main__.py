@@ -8,7 +8,10 @@ from . import release
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    from . import textsource
     names = args.assignments or release.assignments()
+    for nb in textsource.build_all(release.SOURCE, names):
+        print(f"  built {nb.relative_to(release.ROOT)} from its text source", flush=True)
     print(f"regenerating release/ for {', '.join(names)}", flush=True)
     for nb in release.generate(names=names):
         print(f"  wrote {nb.relative_to(release.ROOT)}", flush=True)
@@ -23,6 +26,15 @@ def cmd_release(args: argparse.Namespace) -> int:
         bad += len(problems)
         print(f"  {'ok' if not problems else f'{len(problems)} problem(s)'}", flush=True)
     return 1 if bad else 0
+
+
+def cmd_text(args: argparse.Namespace) -> int:
+    from . import textsource
+    for name in args.assignments or release.assignments():
+        for nb in sorted((release.SOURCE / name).glob("*.ipynb")):
+            out = textsource.to_text(nb)
+            print(f"  wrote {out.relative_to(release.ROOT)} from {nb.name}: now run ./run grade release {name}")
+    return 0
 
 
 def _assignment_names(args: argparse.Namespace) -> list[str]:
@@ -156,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.add_argument("--no-check", action="store_true", help="only regenerate")
     p.set_defaults(func=cmd_release)
+    p = sub.add_parser("text", help="write a source notebook's edits back into its text source (the .py)")
+    p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
+    p.set_defaults(func=cmd_text)
     _grading_parsers(sub)
     args = parser.parse_args(argv)
     rc = args.func(args)

@@ -33,6 +33,7 @@ class CellResult:
     ran: bool = True
     error: str = ""  #: exception class name, e.g. "AssertionError"
     message: str = ""  #: the exception's message (the check's report)
+    records: list = field(default_factory=list)  #: answers the cell's checks recorded (``record=True``)
 
     def __str__(self) -> str:
         state = "passed" if self.ok else ("not run" if not self.ran else f"failed: {self.error}")
@@ -110,15 +111,22 @@ def run_in_process(
     stop_after: str | None = None,
     skip_tags: Iterable[str] = (),
     cwd: str | os.PathLike | None = None,
+    record: bool = False,
 ) -> RunResult:
     """Run the code cells in a fresh IPython namespace in this process.
 
     ``replace`` maps grade ids to new source (plant a mistake, or the released
     stub); ``stop_after`` ends the run after that cell; cells tagged with any of
     ``skip_tags`` are left out (for example ``"slow"`` training cells).
-    Output is swallowed; each test cell's outcome is returned.
+    Output is swallowed; each test cell's outcome is returned. ``record``: the checks
+    record the student's answers (as in the grading kernel), kept per test cell in
+    ``CellResult.records`` for :func:`replay`.
     """
+    import tempfile
+
     from IPython.core.interactiveshell import InteractiveShell
+
+    from course.checks import answers
 
     if not isinstance(nb, NotebookNode):
         cwd = cwd or Path(nb).parent
@@ -128,18 +136,40 @@ def run_in_process(
     shell.user_ns["__name__"] = "__main__"
     result = RunResult()
     old = os.getcwd()
+    old_env = os.environ.pop(answers.ENV, None)
+    log = tempfile.NamedTemporaryFile("r+", suffix=".jsonl", encoding="utf-8") if record else None
     try:
         if cwd is not None:
             os.chdir(cwd)
+        if log is not None:
+            os.environ[answers.ENV] = log.name
         for cell, source in _plan(nb, replace, stop_after, skip_tags):
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 r = shell.run_cell(source, store_history=False, silent=False)
             err = r.error_in_exec or r.error_before_exec
             _record(result, cell, err)
+            if log is not None:
+                records = list(answers.read_records(log.read()))
+                if is_test_cell(cell):
+                    result.tests[nbgrader_meta(cell)["grade_id"]].records = records
     finally:
         os.chdir(old)
+        os.environ.pop(answers.ENV, None)
+        if old_env is not None:
+            os.environ[answers.ENV] = old_env
+        if log is not None:
+            log.close()
         _close_figures()
     return result
+
+
+def replay(nb: NotebookNode, result: RunResult) -> dict:
+    """The grader's trusted verdict on every test cell of a recorded run: grade id -> ReplayResult.
+
+    Each test cell's source in ``nb`` (the master) runs again on the answers its checks
+    recorded, with no student code (:func:`course.checks.answers.replay_cell`)."""
+    from course.checks.answers import replay_cell
+    return {gid: replay_cell(find(nb, gid).source, r.records) for gid, r in result.tests.items() if r.ran}
 
 
 def _record(result: RunResult, cell: NotebookNode, err: BaseException | None,

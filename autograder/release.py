@@ -16,7 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import notebooks
+import nbformat
+
+from . import notebooks, textsource
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
@@ -81,8 +83,9 @@ def normalize(nb: dict) -> dict:
 
 
 def normalize_file(path: Path) -> None:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps(normalize(nb), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Normalise a generated notebook and give its cells the source's stable ids."""
+    nb = nbformat.from_dict(normalize(json.loads(path.read_text(encoding="utf-8"))))
+    textsource.write_notebook(textsource.stable_ids(nb), path)
 
 
 def differences(a: Path, b: Path) -> list[str]:

@@ -31,7 +31,6 @@ from typing import Callable
 
 import numpy as np
 
-from .numeric import central_difference
 
 Func = Callable[[float], float]
 
@@ -76,7 +75,8 @@ def secant_data(f: Func, x: float, h: float, df: Func | None = None,
         raise ValueError(f"h must be a non-zero finite number, not {h!r}: a secant needs two distinct points")
     fx, fxh = float(f(x)), float(f(x + h))
     secant_slope = (fxh - fx) / h
-    tangent_slope = float(df(x)) if df is not None else float(central_difference(f, x))
+    # a central difference written here: course.numeric is withheld while notebook 01 is graded
+    tangent_slope = float(df(x)) if df is not None else (float(f(x + 1e-5)) - float(f(x - 1e-5))) / 2e-5
     if x_range is None:
         half = max(2.0, 1.5 * abs(h))
         x_range = (x - half, x + half)

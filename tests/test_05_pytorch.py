@@ -79,7 +79,7 @@ def planted(replace: dict[str, str], stop_after: str):
 def assert_fails_with(res, cell: str, tag: str) -> None:
     r = res.tests[cell]
     assert not r.ok, f"{cell} passed with the planted mistake"
-    assert r.error == "AssertionError", f"{cell} failed with {r.error}, not a check: {r.message[:300]}"
+    assert r.error == "CheckFailed", f"{cell} failed with {r.error}, not a check: {r.message[:300]}"
     assert f"Misconception [{tag}]" in r.message, f"{cell} does not name [{tag}]:\n{r.message}"
 
 
