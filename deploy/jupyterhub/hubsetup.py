@@ -197,11 +197,17 @@ def make_course(course: Path, checkout: Path, instructor: str, exchange: Path, c
     return course
 
 
+# The solutions. (autograder/hidden/ stays readable: the grading sandbox's throw-away uids
+# import it, and its code is public by design; what is secret is COURSE_CHECK_SALT in the
+# grader's environment, which no user's server receives.)
+PRIVATE = ("source",)
+
+
 def lock_checkout(checkout: Path) -> list[Path]:
     """Close the checkout's solutions (``source/``) to other users; the environment (``.venv``)
     and the ``course`` package stay readable, as every student's kernel needs them."""
     closed = []
-    for name in ("source",):
+    for name in PRIVATE:
         p = checkout / name
         if p.is_dir():
             p.chmod(p.stat().st_mode & ~0o007)

@@ -50,7 +50,7 @@ def hub():
     hubsetup.remove_accounts(users)  # left over from an interrupted run
     hubsetup.ensure_accounts(users)
     state = Path(tempfile.mkdtemp(prefix="autodiff-hub-", dir="/tmp"))
-    source_mode = (ROOT / "source").stat().st_mode
+    modes = {p: (ROOT / p).stat().st_mode for p in hubsetup.PRIVATE}
     h = None
     try:
         h = Hub.start(state, INSTRUCTOR, STUDENTS)
@@ -60,7 +60,8 @@ def hub():
             h.stop()
             ARTIFACTS.mkdir(exist_ok=True)
             shutil.copy(h.log, ARTIFACTS / "hub.log")
-        (ROOT / "source").chmod(source_mode)
+        for p, mode in modes.items():
+            (ROOT / p).chmod(mode)
         hubsetup.remove_accounts(users)
         shutil.rmtree(state, ignore_errors=True)
         Path(f"{state}.log").unlink(missing_ok=True)
@@ -141,6 +142,9 @@ def cycle(hub: Hub) -> Cycle:
     _grade(["autograde", ASSIGNMENT, "--root", root, "-q", "-j", "2"])
     _grade(["feedback", ASSIGNMENT, "--root", root, "--exchange", ex])
     t["collect, autograde, feedback (instructor)"] = time.monotonic() - tg
+    kept = ARTIFACTS / "hub-grading"  # the grader's status records, to read when a test fails
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(hub.settings.course / "grading" / ASSIGNMENT, kept)
     tf = time.monotonic()
     for student in STUDENTS:
         listing = _ok(hub.server("POST", student, "assignments/fetch_feedback", data=course))

@@ -65,7 +65,8 @@ class Hub:
         env = {**os.environ, "AUTODIFF_HUB_STATE": str(state), "AUTODIFF_HUB_PORT": str(port),
                "AUTODIFF_HUB_INSTRUCTORS": instructor, "AUTODIFF_HUB_STUDENTS": ",".join(students),
                "AUTODIFF_HUB_AUTH": "test", "AUTODIFF_HUB_PASSWORD": password,
-               "AUTODIFF_HUB_API_TOKEN": token, "AUTODIFF_HUB_SUBDOMAINS": "1"}
+               "AUTODIFF_HUB_API_TOKEN": token, "AUTODIFF_HUB_SUBDOMAINS": "1",
+               "COURSE_CHECK_SALT": uuid.uuid4().hex}  # an instructor's secret no user may see
         log = state.parent / f"{state.name}.log"
         t0 = time.monotonic()
         proc = subprocess.Popen([str(ROOT / "run"), "hub"], env=env, cwd=ROOT, stdout=log.open("w"),
