@@ -49,8 +49,9 @@ def generate(dest: Path = RELEASE, names: list[str] | None = None, source: Path 
         shutil.copytree(ROOT / "autograder", course / "autograder",
                         ignore=shutil.ignore_patterns("__pycache__"))
         for name in names:
+            # the text source (NN_name.py) holds the solutions and the hidden tests: never released
             shutil.copytree(source / name, course / "source" / name,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", f"{name}.py"))
             proc = nbgrader("generate_assignment", name, "--no-db", "--force",
                             f"--CourseDirectory.root={course}", cwd=course)
             out = course / "release" / name

@@ -9,7 +9,9 @@ Cell ids are stable, so an unchanged source regenerates byte for byte and a one-
 edit is a one-line diff in every generated notebook: a graded cell's id is its
 ``grade_id``; any other cell is named after the graded cell before it and its place
 after that one (``forward_difference-2``), so an edit never renames a cell and
-inserting one renames at most the cells up to the next graded cell.
+inserting one renames at most the cells up to the next graded cell. Every instructor
+code cell is locked (:func:`lock_instructor_cells`) under that name, so grading
+restores it from the master.
 
 :func:`to_text` goes the other way, for an author who edited the ``.ipynb`` in
 JupyterLab: it rewrites the text source from the notebook (``./run grade text``).
@@ -39,13 +41,22 @@ def text_sources(source: Path) -> list[Path]:
     return sorted(p for p in source.glob("*/*.py") if p.stem == p.parent.name)
 
 
+def _is_exercise(meta: dict) -> bool:
+    """A solution or test cell (an anchor for ids), not a locked instructor cell."""
+    return bool(meta.get("grade_id")) and bool(meta.get("grade") or meta.get("solution"))
+
+
 def stable_ids(nb: NotebookNode) -> NotebookNode:
     """Give every cell its stable id (see the module doc); raises on a duplicate."""
     anchor, n, seen = "start", 0, set()
     for cell in nb.cells:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        if gid:
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        gid = meta.get("grade_id")
+        if gid and _is_exercise(meta):
             anchor, n = gid, 0
+            cid = gid
+        elif gid:  # a locked instructor cell: its id is its grade id, and it keeps its place in the count
+            n += 1
             cid = gid
         else:
             n += 1
@@ -71,7 +82,26 @@ def read_text(path: Path) -> NotebookNode:
             cell.outputs = []
             cell.execution_count = None
     nb.nbformat, nb.nbformat_minor = 4, 5
-    return stable_ids(nb)
+    return lock_instructor_cells(stable_ids(nb))
+
+
+EDITABLE_TAG = "editable"  #: an instructor code cell with this tag is left unlocked
+
+
+def lock_instructor_cells(nb: NotebookNode) -> NotebookNode:
+    """Lock every instructor code cell (no nbgrader metadata, no ``editable`` tag), named by its id.
+
+    Grading restores locked cells from the master, so nothing a test depends on (a helper, the
+    data, the training loop) can be changed by the student to earn points the same work would
+    not earn; a student who wants to experiment adds a cell of their own."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
+            continue
+        if EDITABLE_TAG in cell.metadata.get("tags", []):
+            continue
+        cell.metadata["nbgrader"] = {"grade": False, "grade_id": cell["id"], "locked": True,
+                                     "schema_version": 3, "solution": False}
+    return nb
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> bool:
@@ -102,6 +132,9 @@ def to_text(notebook: Path) -> Path:
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata.pop("jupytext", None)
     for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if meta and not _is_exercise(meta) and meta.get("grade_id") == cell.get("id"):
+            cell.metadata.pop("nbgrader")  # locked by the build, not by the author
         cell.pop("id", None)
         if cell.cell_type == "code":
             cell.outputs = []

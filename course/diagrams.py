@@ -30,7 +30,7 @@ import graphviz
 
 from .rules import RULES, Rule
 
-__all__ = ["Step", "inputs_of", "draw", "local_table", "definition"]
+__all__ = ["Step", "Figure", "inputs_of", "draw", "draw_values", "local_table", "definition"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,59 @@ def definition(step: Step) -> str:
     return f"{step.name} = {rhs}"
 
 
+class Figure(graphviz.Digraph):
+    """A :class:`graphviz.Digraph` that Jupyter shows at most as wide as the notebook column.
+
+    Jupyter shows a plain Digraph as an SVG image of fixed size, so a wide graph
+    runs off the column. A Figure shows itself as inline SVG with ``width=100%``
+    and its natural size as ``max-width`` (:func:`course.graph_svg.fit_width`):
+    wide graphs shrink to the column, small ones keep their size. Everything
+    else (``.source``, ``.pipe()``, ``.render()``) is the Digraph's.
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from course.graph_svg import fit_width
+
+        svg = self.pipe(format="svg", encoding="utf-8")
+        svg = svg[svg.index("<svg"):]
+        return {"text/html": f'<div class="ag-figure" style="max-width:100%">{fit_width(svg)}</div>',
+                "text/plain": f"<graph of {self.source.count('->')} edges: run the cell to draw it>"}
+
+
+def draw_values(root: object, *, names: Mapping[str, object] | None = None, title: str | None = None,
+                **named: object) -> Figure:
+    """The graph of a Value-like expression after (or before) backward: a box per value
+    (its name, data and grad) and a circle per operation, one edge per use.
+
+    ``draw_values(L, a=a, b=b)`` or ``names={"a": a}`` names values (the names
+    the student gave them); other values are named as in the steppers
+    (computed ones ``v0, v1, ...``, see :func:`course.graph.choose_names`).
+    Reads the objects only (through :func:`course.graph.trace`); grads are the
+    objects' own ``.grad``, so the picture shows what the student's engine did.
+    """
+    from course.graph import trace
+
+    g = trace(root, names={**(names or {}), **named} or None)
+    dot = Figure(graph_attr={"rankdir": "LR", "bgcolor": "white", "nodesep": "0.2", "ranksep": "0.3"},
+                 node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.7"})
+    if title:
+        dot.attr(label=title, labelloc="t", fontname="Helvetica", fontsize="13")
+    for node in g.nodes:
+        fields = [node.name, f"data {_fmt(node.data)}"]
+        if node.engine_grad is not None:
+            fields.append(f"grad {_fmt(node.engine_grad)}")
+        dot.node(f"n{node.index}", label=" | ".join(fields), shape="record", style="filled",
+                 fillcolor="#e8f0fe" if node.is_leaf else "#ffffff")
+        if node.inputs:
+            label = RULES[node.rule].node_label(**node.params) if node.rule else (node.op or "?")
+            dot.node(f"n{node.index}op", label=label, shape="circle", width="0.45", style="filled",
+                     fillcolor="#fff4d6")
+            dot.edge(f"n{node.index}op", f"n{node.index}")
+            for i in node.inputs:
+                dot.edge(f"n{i}", f"n{node.index}op")
+    return dot
+
+
 def _fmt(x: float) -> str:
     return f"{float(x):.4f}"
 
@@ -102,8 +155,9 @@ def draw(
     *,
     title: str | None = None,
     rankdir: str = "LR",
-) -> graphviz.Digraph:
-    """The computational graph of ``steps`` as a Graphviz digraph (shown as SVG in Jupyter).
+) -> Figure:
+    """The computational graph of ``steps`` as a Graphviz digraph (a :class:`Figure`: it
+    scales down to the notebook column).
 
     Each variable is a box ``name | data | grad`` (data and grad only for the
     names present in ``values`` / ``grads``); each operation is a circle
@@ -116,7 +170,7 @@ def draw(
         raise ValueError(f"each variable is defined once; defined more than once: {sorted(dupes)}")
     values = dict(values or {})
     grads = dict(grads or {})
-    g = graphviz.Digraph(graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25"},
+    g = Figure(graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.25", "ranksep": "0.3"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"arrowsize": "0.7"})
     if title:
@@ -153,8 +207,14 @@ def local_table(steps: Sequence[Step]) -> str:
             locs = ", ".join(f"∂{s.name}/∂{x} = {_pretty(e)}" for x, e in zip(s.inputs, s.local))
         else:
             locs = ""
-        rows.append(f"| `{definition(s)}` | {s.rule.derivative} | {locs} |")
+        rows.append(f"| `{definition(s)}` | {_rule_text(s.rule.derivative)} | {locs} |")
     return "\n".join(rows)
+
+
+def _rule_text(derivative: str) -> str:
+    """A rule's words with its formula in a code span: ``d(a*b)/da = b`` must not lose its ``*`` to italics."""
+    formula, sep, words = derivative.partition(": ")
+    return f"`{formula}`{sep}{words}"
 
 
 def _pretty(expr: str) -> str:

@@ -13,7 +13,8 @@ seeded:
 
 Every local derivative comes from :data:`course.rules.RULES` (the one rule
 table): an operation ``y = op(x_1, ..., x_k)`` gives the tangent
-``sum_j (dy/dx_j) * tangent(x_j)``.
+``sum_j (dy/dx_j) * tangent(x_j)``. The table also gives ``Dual`` its
+operators, as it gives them to the engine's ``Value`` and the tape's ``Var``.
 """
 from __future__ import annotations
 
@@ -21,13 +22,21 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import rules
 from .rules import RULES
 
 Number = float | int
 
 
+@rules.install_operators
 class Dual:
-    """``value + tangent ε``: a number and its derivative along one direction."""
+    """``value + tangent ε``: a number and its derivative along one direction.
+
+    Its operators (``+ - * / **``, reflected forms, ``-d``, ``+d``) and methods
+    (``d.sin()``, ``d.tanh()``, ...) are the rule table's, installed by
+    :func:`course.rules.install_operators`: ``d ** e`` for a ``Dual`` ``e`` is
+    rule ``powv``, ``d ** 3`` rule ``pow`` and ``2 ** d`` is ``powv(2, d)``.
+    """
 
     __slots__ = ("value", "tangent")
 
@@ -47,104 +56,38 @@ class Dual:
             return Dual(float(x), 0.0)
         raise TypeError(f"cannot combine a Dual with {type(x).__name__}")
 
-    def _apply(self, name: str, *others: "Dual | Number", **params: float) -> "Dual":
-        """Apply rule ``name`` to ``(self, *others)``: tangent = sum of local derivative * tangent."""
-        rule = RULES[name]
-        args = (self, *(Dual.lift(o) for o in others))
-        xs = tuple(a.value for a in args)
-        y = rule.value(*xs, **params)
-        local = rule.local(xs, y, **params)
-        return Dual(y, sum(d * a.tangent for d, a in zip(local, args)))
+    def _apply(self, name: str, *operands: "Dual | Number", **params: float) -> "Dual":
+        """``out = rule(*operands)``; its tangent is ``sum_j (d out/d x_j) * tangent(x_j)``.
 
-    # arithmetic ---------------------------------------------------------
-    def __add__(self, other: "Dual | Number") -> "Dual":
-        return self._apply("add", other)
-
-    def __radd__(self, other: Number) -> "Dual":
-        return Dual.lift(other)._apply("add", self)
-
-    def __sub__(self, other: "Dual | Number") -> "Dual":
-        return self._apply("sub", other)
-
-    def __rsub__(self, other: Number) -> "Dual":
-        return Dual.lift(other)._apply("sub", self)
-
-    def __mul__(self, other: "Dual | Number") -> "Dual":
-        return self._apply("mul", other)
-
-    def __rmul__(self, other: Number) -> "Dual":
-        return Dual.lift(other)._apply("mul", self)
-
-    def __truediv__(self, other: "Dual | Number") -> "Dual":
-        return self._apply("div", other)
-
-    def __rtruediv__(self, other: Number) -> "Dual":
-        return Dual.lift(other)._apply("div", self)
-
-    def __neg__(self) -> "Dual":
-        return self._apply("neg")
-
-    def __pos__(self) -> "Dual":
-        return self
-
-    def __pow__(self, k: "Dual | Number") -> "Dual":
-        """``a ** k`` by the power rule for a constant ``k``; ``exp(k log a)`` for a dual ``k``."""
-        if isinstance(k, Dual):
-            base = self._apply("pow", k=k.value)  # value a**k and tangent k a^(k-1) a'
-            if k.tangent == 0.0:
-                return base
-            return Dual(base.value, base.tangent + base.value * RULES["log"].value(self.value) * k.tangent)
-        return self._apply("pow", k=float(k))
-
-    def __rpow__(self, base: Number) -> "Dual":
-        """``c ** d = exp(d log c)`` for a constant base ``c > 0``."""
-        return (self * RULES["log"].value(float(base))).exp()
-
-    # functions ----------------------------------------------------------
-    def sin(self) -> "Dual":
-        return self._apply("sin")
-
-    def cos(self) -> "Dual":
-        return self._apply("cos")
-
-    def exp(self) -> "Dual":
-        return self._apply("exp")
-
-    def log(self) -> "Dual":
-        return self._apply("log")
-
-    def tanh(self) -> "Dual":
-        return self._apply("tanh")
-
-    def sigmoid(self) -> "Dual":
-        return self._apply("sigmoid")
-
-    def relu(self) -> "Dual":
-        return self._apply("relu")
+        The operators and methods are installed from the rule table by
+        :func:`course.rules.install_operators`, each one call of this hook
+        (``a * b`` is ``a._apply("mul", a, b)``). An operand with tangent 0 (a
+        constant, an unseeded input) contributes nothing, even where its local
+        derivative is nan or inf (``d/db a**b`` for ``a < 0``), as the tape skips
+        a zero adjoint.
+        """
+        args = tuple(Dual.lift(x) for x in operands)
+        params = {p: float(v) for p, v in params.items()}
+        y, local = rules.evaluate(name, tuple(a.value for a in args), **params)  # the output
+        return Dual(y, sum(d * a.tangent for d, a in zip(local, args) if a.tangent))  # its tangent
 
 
-def _dispatch(name: str) -> Callable[[Any], Any]:
+def _dispatch(method: str, name: str) -> Callable[[Any], Any]:
     """``sin(x)``: ``x.sin()`` for dual numbers and tape variables, the rule's value for floats."""
-    rule = RULES[name]
-
     def fn(x: Any) -> Any:
-        method = getattr(x, name, None)
-        if callable(method) and not isinstance(x, (np.ndarray, np.generic)):
-            return method()
-        return rule.value(float(x))
+        bound = getattr(x, method, None)
+        if callable(bound) and not isinstance(x, (np.ndarray, np.generic)):
+            return bound()
+        return RULES[name].value(float(x))
 
-    fn.__name__ = name
-    fn.__doc__ = f"{name}(x) for floats, dual numbers and tape variables: {rule.derivative}."
+    fn.__name__ = fn.__qualname__ = method
+    fn.__doc__ = f"{method}(x) for floats, dual numbers and tape variables: {RULES[name].derivative}."
     return fn
 
 
-sin = _dispatch("sin")
-cos = _dispatch("cos")
-exp = _dispatch("exp")
-log = _dispatch("log")
-tanh = _dispatch("tanh")
-sigmoid = _dispatch("sigmoid")
-relu = _dispatch("relu")
+#: ``sin(x)``, ``exp(x)``, ``tanh(x)``, ...: one function per function-like method in the table
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {m: _dispatch(m, r) for m, r in rules.functions().items()}
+globals().update(FUNCTIONS)
 
 
 def _outputs(y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -179,5 +122,4 @@ def gradient(f: Callable[..., Any], xs: Sequence[Number]) -> np.ndarray:
     return np.array(cols, dtype=float) if all(isinstance(c, float) for c in cols) else np.stack(cols, axis=-1)
 
 
-__all__ = ["Dual", "sin", "cos", "exp", "log", "tanh", "sigmoid", "relu", "jvp", "partial",
-           "gradient"]
+__all__ = ["Dual", *FUNCTIONS, "jvp", "partial", "gradient"]

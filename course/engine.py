@@ -12,10 +12,14 @@ unchanged::
     L.backward()          # a.grad == dL/da, b.grad == dL/db
 
 Each operation does three things, as in micrograd: compute the output,
-attach how the output's gradient flows back to its inputs, return the output.
-Both the forward value and every local derivative ``d output / d input`` come
-from the rule table :data:`course.rules.RULES`; this module writes no
-derivative of its own. ``v._backward()`` applies the chain rule at ``v``::
+attach how the output's gradient flows back to its inputs, return the output
+(:meth:`Value._apply`, a few lines). Both the forward value and every local
+derivative ``d output / d input`` come from the rule table
+:data:`course.rules.RULES`, which also names the operators: the table installs
+``+ - * / **``, their reflected forms and ``tanh``, ``exp``, ... onto
+``Value`` (:func:`course.rules.install_operators`), as it does onto forward
+mode's ``Dual`` and the tape's ``Var``. This module writes no derivative and no
+operator of its own. ``v._backward()`` applies the chain rule at ``v``::
 
     input.grad += (d v / d input) * v.grad      for each input, in order
 
@@ -41,7 +45,7 @@ import numbers
 from functools import partial
 from typing import Callable, Iterator, Union
 
-from course.rules import RULES, Rule, rule_for
+from course.rules import RULES, Rule, install_operators, rule_for
 
 __all__ = ["Value", "topological_order"]
 
@@ -56,11 +60,7 @@ def _as_float(x: object) -> float:
     raise TypeError(f"a Value holds a real number, not {type(x).__name__} {x!r}")
 
 
-def _wrap(x: Operand) -> Value:
-    """A Value as is; a number as a constant leaf."""
-    return x if isinstance(x, Value) else Value(x)
-
-
+@install_operators
 class Value:
     """One scalar in a computational graph, with the gradient backward() gives it.
 
@@ -87,101 +87,60 @@ class Value:
         self._local: Callable[..., tuple[float, ...]] | None = None  # set by the operation
         self.label: str = label
 
-    # ---- the two shapes every operation takes -------------------------------
-    @staticmethod
-    def _unary(rule: Rule, a: Value, op: str | None = None, **params: float) -> Value:
-        """``out = rule(a)``, remembering ``rule.local`` for the chain rule."""
-        out = Value(rule.value(a.data, **params), (a,), op or rule.label)
-        out._local = partial(rule.local, **params) if params else rule.local
-        return out
+    # ---- the one operation: every operator and method calls it ---------------
+    def _apply(self, name: str, *operands: Operand, **params: float) -> Value:
+        """``out = rule(*operands)``, remembering the rule's local derivatives for backward.
 
-    @staticmethod
-    def _binary(rule: Rule, a: Value, b: Value) -> Value:
-        """``out = rule(a, b)``, remembering ``rule.local`` for the chain rule."""
-        out = Value(rule.value(a.data, b.data), (a, b), rule.label)
-        out._local = rule.local
-        return out
+        The operators (``+ - * / ** neg`` and their reflected forms) and the
+        methods (``tanh``, ``exp``, ...) are installed from the rule table by
+        :func:`course.rules.install_operators`; each is one call of this hook:
+        ``a * b`` is ``a._apply("mul", a, b)``, ``2 ** a`` is
+        ``a._apply("powv", 2, a)``, ``a ** 3`` is ``a._apply("pow", a, k=3)``.
+        """
+        rule = RULES[name]
+        # 0. the inputs: a number becomes a constant leaf; xs are their data. Spelled out for
+        #    the table's arities, 2 and 1: this runs on every operation (a loop costs 10%).
+        if len(operands) == 2:
+            a, b = operands
+            if not (isinstance(a, Value) and isinstance(b, Value)):
+                operands = a, b = (a if isinstance(a, Value) else Value(a),
+                                   b if isinstance(b, Value) else Value(b))
+            xs: tuple[float, ...] = (a.data, b.data)
+        elif len(operands) == 1 and isinstance(operands[0], Value):
+            xs = (operands[0].data,)
+        else:
+            operands = tuple([x if isinstance(x, Value) else Value(x) for x in operands])
+            xs = tuple([v.data for v in operands])
+        if params:  # pow's k: a Python float (np.int64(2) -> 2.0), shown in the label "**2"
+            params = {p: _as_float(v) for p, v in params.items()}
+            out = Value(rule.value(*xs, **params), operands, rule.node_label(**params))  # 1. the output
+            out._local = partial(rule.local, **params)  # 2. its local backward: the rule's
+        else:
+            out = Value(rule.value(*xs), operands, rule.label)  # 1. the output
+            out._local = rule.local  # 2. its local backward (applied by _backward)
+        return out  # 3. return it
 
     def _backward(self) -> None:
         """The chain rule at this node: every input gets ``d self/d input * self.grad``.
 
         micrograd's ``v._backward()``; the local derivatives are the rule's."""
         prev, g = self._prev, self.grad
-        if prev and self._local is None:
-            raise RuntimeError(
-                f"{self!r} was built by hand from {len(prev)} inputs with no local derivative:"
-                " make values with operators (a * b, a.tanh(), ...)")
-        if len(prev) == 2:
-            a, b = prev
-            da, db = self._local((a.data, b.data), self.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif prev:
-            (a,) = prev
-            (da,) = self._local((a.data,), self.data)
-            a.grad += da * g
-
-    # ---- arithmetic: a Value or a number on either side ---------------------
-    def __add__(self, other: Operand) -> Value:
-        return Value._binary(RULES["add"], self, _wrap(other))
-
-    def __radd__(self, other: Operand) -> Value:  # other + self, e.g. sum() starting at 0
-        return Value._binary(RULES["add"], Value(other), self)
-
-    def __sub__(self, other: Operand) -> Value:
-        return Value._binary(RULES["sub"], self, _wrap(other))
-
-    def __rsub__(self, other: Operand) -> Value:  # other - self
-        return Value._binary(RULES["sub"], Value(other), self)
-
-    def __mul__(self, other: Operand) -> Value:
-        return Value._binary(RULES["mul"], self, _wrap(other))
-
-    def __rmul__(self, other: Operand) -> Value:  # other * self
-        return Value._binary(RULES["mul"], Value(other), self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        return Value._binary(RULES["div"], self, _wrap(other))
-
-    def __rtruediv__(self, other: Operand) -> Value:  # other / self
-        return Value._binary(RULES["div"], Value(other), self)
-
-    def __neg__(self) -> Value:
-        return Value._unary(RULES["neg"], self)
-
-    def __pow__(self, k: Operand) -> Value:
-        """``self ** k``: a number k is a constant exponent (rule ``pow``, label ``**k``);
-        a Value k is differentiated too (rule ``powv``: ``d/dk a**k = a**k log a``)."""
-        if isinstance(k, Value):
-            return Value._binary(RULES["powv"], self, k)
-        k = _as_float(k)  # np.int64(2) -> 2.0, so gradients stay Python floats
-        rule = RULES["pow"]
-        return Value._unary(rule, self, rule.node_label(k=k), k=k)
-
-    def __rpow__(self, base: Operand) -> Value:  # base ** self, e.g. 2 ** v
-        return Value._binary(RULES["powv"], Value(base), self)
-
-    # ---- functions ----------------------------------------------------------
-    def relu(self) -> Value:
-        return Value._unary(RULES["relu"], self)
-
-    def tanh(self) -> Value:
-        return Value._unary(RULES["tanh"], self)
-
-    def exp(self) -> Value:
-        return Value._unary(RULES["exp"], self)
-
-    def log(self) -> Value:
-        return Value._unary(RULES["log"], self)
-
-    def sigmoid(self) -> Value:
-        return Value._unary(RULES["sigmoid"], self)
-
-    def sin(self) -> Value:
-        return Value._unary(RULES["sin"], self)
-
-    def cos(self) -> Value:
-        return Value._unary(RULES["cos"], self)
+        try:
+            if len(prev) == 2:
+                a, b = prev
+                da, db = self._local((a.data, b.data), self.data)
+                a.grad += da * g
+                b.grad += db * g
+            elif prev:
+                (a,) = prev
+                (da,) = self._local((a.data,), self.data)
+                a.grad += da * g
+        except TypeError:
+            if self._local is None:  # checked only here: a check per node costs time on every node
+                raise RuntimeError(
+                    f"{self!r} was built by hand from {len(prev)} inputs with no local derivative:"
+                    " make values with operators (a * b, a.tanh(), ...)") from None
+            raise
 
     # ---- backpropagation ----------------------------------------------------
     def backward(self) -> None:

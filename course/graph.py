@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence, Union
 
 from course import rules
 
@@ -247,12 +247,123 @@ def _resolve(op: str, data: float | None, inputs: list[Any], ordered: bool):
     return rule.name, params, inputs, local, note
 
 
-def trace(out: Any, *, seed: float = 1.0) -> Graph:
+Names = Union[Mapping[Any, Any], Sequence[str], None]
+
+
+def choose_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names = None,
+                 numbering: str = "inner") -> list[str]:
+    """The name of each node (``objs`` in topological order), most specific first.
+
+    1. ``names``, when given: a mapping ``{"x1w1": obj}`` (name to object),
+       ``{obj: "x1w1"}``, ``{5: "x1w1"}`` (topological index) or
+       ``{"v0": "x1w1"}`` (automatic name to name); or a sequence of names for
+       the computed (non-leaf) nodes in topological order, the order in which
+       an expression written left to right is evaluated
+       (``["x1w1", "x2w2", "s", "n", "o"]`` for ``tanh(x1*w1 + x2*w2 + b)``).
+    2. The object's ``label`` attribute, when it is a non-empty string.
+    3. Automatic: ``numbering="inner"`` (default) numbers the computed nodes
+       ``v0, v1, ...`` in topological order, as notebook 02 writes its
+       intermediate variables, and unlabelled leaves by their value (``2``,
+       ``0.1``; ``0.1#2`` for a second leaf of the same value): most often
+       they are numbers the engine wrapped, as in ``2 * a``;
+       ``numbering="all"`` numbers every node ``v<index>``. Automatic names
+       skip names already taken, so names are unique unless given twice.
+    """
+    if numbering not in ("inner", "all"):
+        raise ValueError(f"numbering is 'inner' or 'all', not {numbering!r}")
+    n = len(objs)
+    given: list[str | None] = [None] * n
+    for i, obj in enumerate(objs):
+        label = getattr(obj, "label", None)
+        if isinstance(label, str) and label.strip():
+            given[i] = label
+    explicit = _explicit_names(objs, leaf, names)
+    for i, name in explicit.items():
+        given[i] = name
+    taken = {g for g in given if g}
+    out: list[str] = []
+    counter = 0
+    for i in range(n):
+        if given[i]:
+            out.append(given[i])
+        elif numbering == "all":
+            out.append(f"v{i}")
+        elif leaf[i]:  # most often a number the engine wrapped (the 2 of 2 * a): show it
+            out.append(_unique(_number_name(objs[i]), taken))
+        else:
+            while f"v{counter}" in taken:
+                counter += 1
+            out.append(f"v{counter}")
+            counter += 1
+        taken.add(out[-1])
+    renames = ({k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)}
+               if isinstance(names, Mapping) else {})
+    if renames:  # {"v0": "x1w1"}: the keys are the names the nodes get without ``names``
+        default = choose_names(objs, leaf, None, numbering)
+        unknown = sorted(set(renames) - set(default))
+        if unknown:
+            raise KeyError(f"names: no node is called {', '.join(unknown)}; "
+                           f"the names are {', '.join(default)}")
+        out = [out[i] if i in explicit else renames.get(default[i], out[i]) for i in range(n)]
+    return out
+
+
+def _number_name(obj: Any) -> str:
+    x = _float(getattr(obj, "data", None))
+    return "?" if x is None else f"{x:g}"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name#2``, ``name#3``, ... when it is taken."""
+    if name not in taken:
+        return name
+    k = 2
+    while f"{name}#{k}" in taken:
+        k += 1
+    return f"{name}#{k}"
+
+
+def _explicit_names(objs: Sequence[Any], leaf: Sequence[bool], names: Names) -> dict[int, str]:
+    """{topological index: name} from the ``names`` argument of :func:`choose_names`
+    (renames of automatic names, ``{"v0": "x1w1"}``, are left to it)."""
+    if names is None:
+        return {}
+    where = {id(o): i for i, o in enumerate(objs)}
+    if isinstance(names, Mapping):
+        found: dict[int, str] = {}
+        for key, value in names.items():
+            if isinstance(key, str) and isinstance(value, str):
+                continue
+            name, obj = (key, value) if isinstance(key, str) else (value, key)
+            if not isinstance(name, str):
+                raise TypeError(f"names maps a name (str) to a node or a node to a name, "
+                                f"not {key!r}: {value!r}")
+            if isinstance(obj, int) and not hasattr(obj, "data"):
+                if not 0 <= obj < len(objs):
+                    raise IndexError(f"names: node index {obj} is outside 0..{len(objs) - 1}")
+                found[obj] = name
+            elif id(obj) in where:
+                found[where[id(obj)]] = name
+            else:
+                raise KeyError(f"names: the object given for {name!r} is not a node of this graph")
+        return found
+    seq = list(names)
+    inner = [i for i in range(len(objs)) if not leaf[i]]
+    if len(seq) != len(inner):
+        raise ValueError(f"names: {len(seq)} names given for {len(inner)} computed nodes "
+                         "(give one per computed node, in the order they are evaluated)")
+    if not all(isinstance(x, str) and x for x in seq):
+        raise TypeError("names: every name is a non-empty string")
+    return dict(zip(inner, seq))
+
+
+def trace(out: Any, *, seed: float = 1.0, names: Names = None, numbering: str = "inner") -> Graph:
     """Read the graph that ends at ``out`` into records and run backprop on them.
 
     Nodes are numbered in a deterministic topological order: the leaves first
     (in the order a depth-first search from ``out`` meets them), then every
-    other node after all of its inputs. The student's objects are only read.
+    other node after all of its inputs. ``names`` and ``numbering`` choose the
+    names shown (:func:`choose_names`). The student's objects are only read.
     """
     objs, kids, post = _collect(out)
     sig = _signatures(objs, kids, post)
@@ -287,12 +398,13 @@ def trace(out: Any, *, seed: float = 1.0) -> Graph:
             topo.append(id(obj))
     topo = [k for k in topo if not order_kids[k]] + [k for k in topo if order_kids[k]]
     index = {k: i for i, k in enumerate(topo)}
+    node_names = choose_names([objs[k] for k in topo], [not order_kids[k] for k in topo],
+                              names, numbering)
     nodes: list[Node] = []
     notes: list[str] = []
     for i, key in enumerate(topo):
         obj = objs[key]
-        label = getattr(obj, "label", None)
-        name = label if isinstance(label, str) and label.strip() else f"v{i}"
+        name = node_names[i]
         data = _float(getattr(obj, "data", None))
         if data is None:
             raise TypeError(f"node {name}: its data {getattr(obj, 'data', None)!r} is not a number")

@@ -33,7 +33,36 @@ from course.graph import Graph
 PENDING = "\u00b7"  # what a slot shows before the sweep reaches it
 FONT = "Helvetica"  # has built-in metrics in dot; browsers fall back to a sans-serif
 COLORS = {"current": "#ffd54f", "related": "#cfe8ff", "edge": "#d62728", "used": "#555555",
-          "idle": "#c8c8c8"}
+          "idle": "#c8c8c8", "bad": "#ff8a80"}
+PX_PER_PT = 4 / 3  # dot measures in points; a CSS pixel is 3/4 of a point
+#: a left-to-right picture wider than this (CSS px) is laid out top to bottom instead, if that
+#: is narrower: scaled into a ~900 px column it would shrink its text below about 8 px
+WIDE_PX = 1400
+
+
+_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def fit_width(svg: str) -> str:
+    """Make dot's SVG scale down to its container's width, never up past its own size.
+
+    dot writes ``<svg width="883pt" height="220pt" viewBox=...>``: a fixed size,
+    so a graph wider than the notebook column runs off screen. This writes
+    ``width="100%"`` with ``max-width`` at the natural size and lets the height
+    follow the viewBox's aspect ratio.
+    """
+    m = _SIZE.search(svg)
+    if not m:
+        return svg
+    w = float(m.group(1)) * PX_PER_PT
+    return (svg[:m.start()] + f'<svg width="100%" style="max-width:{w:.0f}px;height:auto;display:block"'
+            + svg[m.end():])
+
+
+def natural_width(svg: str) -> float | None:
+    """The width in CSS pixels dot gave a picture (before :func:`fit_width`)."""
+    m = _SIZE.search(svg)
+    return float(m.group(1)) * PX_PER_PT if m else None
 
 
 def fmt(x: float | None) -> str:
@@ -92,13 +121,30 @@ def _cell(text: str) -> str:
 
 
 def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout:
-    """Run ``dot`` once. ``slot_width``: characters reserved for the grad/tangent cell."""
+    """Run ``dot`` once (twice for a graph too wide left to right, see :data:`WIDE_PX`).
+    ``slot_width``: characters reserved for the grad/tangent cell."""
     visible = choose_visible(graph, max_nodes)
     shown = set(visible)
     uid = "ag" + secrets.token_hex(5)
     edges = [k for k, s in enumerate(graph.backward) if s.output in shown]
-    width = max(slot_width, 11)
-    dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "nodesep": "0.15", "ranksep": "0.35",
+    raw = _dot(graph, uid, visible, edges, max(slot_width, 11), "LR")
+    wide = natural_width(raw)
+    if wide is not None and wide > WIDE_PX:  # a deep graph: top to bottom keeps its text legible
+        tall = _dot(graph, uid, visible, edges, max(slot_width, 11), "TB")
+        if (natural_width(tall) or wide) < wide:
+            raw = tall
+    lay = Layout(uid, visible, edges, len(graph.nodes) - len(visible), raw)
+    lay.pos = {i: p + 1 for p, i in enumerate(visible)}
+    base = len(visible) + (1 if lay.hidden else 0)
+    lay.edge_pos = {k: base + p + 1 for p, k in enumerate(edges)}
+    return lay
+
+
+def _dot(graph: Graph, uid: str, visible: list[int], edges: list[int], width: int,
+         rankdir: str) -> str:
+    """dot's SVG of the visible part of ``graph``, ``rankdir`` 'LR' or 'TB'."""
+    shown = set(visible)
+    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.35",
                                        "bgcolor": "transparent"},
                            node_attr={"shape": "plain", "fontname": FONT, "fontsize": "11"},
                            edge_attr={"arrowsize": "0.6"})
@@ -117,12 +163,7 @@ def layout(graph: Graph, *, max_nodes: int = 400, slot_width: int = 0) -> Layout
         step = graph.backward[k]
         src = f"n{step.input}" if step.input in shown else "more"
         dot.edge(src, f"n{step.output}", id=f"{uid}_e{k}")
-    raw = dot.pipe("svg", encoding="utf-8")
-    lay = Layout(uid, visible, edges, hidden, raw)
-    lay.pos = {i: p + 1 for p, i in enumerate(visible)}
-    base = len(visible) + (1 if hidden else 0)
-    lay.edge_pos = {k: base + p + 1 for p, k in enumerate(edges)}
-    return lay
+    return dot.pipe("svg", encoding="utf-8")
 
 
 _GROUP = re.compile(r'<g id="([^"]+)" class="(node|edge)">(.*?)</g>\n', re.S)
@@ -171,7 +212,7 @@ def decorate(graph: Graph, lay: Layout, slots: Sequence[Slot]) -> str:
             parts.append(f'<g class="o{node}">{poly}{tag}{html.escape(text)}</text></g>')
         parts.append("</g>\n")
     parts.append("</g>\n</svg>\n")
-    return "".join(parts)
+    return fit_width("".join(parts))
 
 
 def static_css(uid: str) -> str:
@@ -182,7 +223,6 @@ def static_css(uid: str) -> str:
             f"{u} .dp,{u} .pgv,{u} .ptv{{fill:#8a8a8a}}"
             f"{u} g.edge path{{stroke:{c['idle']}}}"
             f"{u} g.edge polygon{{fill:{c['idle']};stroke:{c['idle']}}}"
-            f"{u} svg{{max-width:none}}"
             f"{u} text{{font-family:Helvetica,Arial,sans-serif;font-size:11px}}")
 
 
@@ -198,6 +238,8 @@ class Frame:
     edge: int | None = None  #: backward-step index of the highlighted edge
     used_prefix: int = 0  #: edge groups [1, used_prefix] drawn as used
     used_from: int | None = None  #: edge groups from this position on drawn as used
+    bad: tuple[int, ...] = ()  #: nodes drawn red: where a replay differs from the rule table
+    edges: tuple[int, ...] = ()  #: more backward-step indices drawn like ``edge``
 
 
 def frame_css(lay: Layout, f: Frame) -> str:
@@ -221,13 +263,14 @@ def frame_css(lay: Layout, f: Frame) -> str:
         out.append(",".join(s + " polygon" for s in used)
                    + f"{{fill:{c['used']};stroke:{c['used']}}}")
     for nodes, color in (((f.current,) if f.current is not None else (), c["current"]),
-                         (f.related, c["related"])):
+                         (f.related, c["related"]), (f.bad, c["bad"])):
         sels = [s for i in nodes if i in lay.pos
                 for s in (f"{u} {u}_n{i} polygon", f"{u} .{f.slot} .o{i} polygon")]
         if sels:
             out.append(",".join(sels) + f"{{fill:{color}}}")
-    if f.edge is not None and f.edge in lay.edge_pos:
-        e = f"{u} {u}_e{f.edge}"
-        out.append(f"{e} path{{stroke:{c['edge']};stroke-width:2.5}}"
-                   f"{e} polygon{{fill:{c['edge']};stroke:{c['edge']}}}")
+    red = [k for k in ((f.edge,) if f.edge is not None else ()) + f.edges if k in lay.edge_pos]
+    if red:
+        es = [f"{u} {u}_e{k}" for k in red]
+        out.append(",".join(e + " path" for e in es) + f"{{stroke:{c['edge']};stroke-width:2.5}}"
+                   + ",".join(e + " polygon" for e in es) + f"{{fill:{c['edge']};stroke:{c['edge']}}}")
     return "".join(out)

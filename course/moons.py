@@ -133,3 +133,53 @@ def plot_training(losses: Sequence[float], accuracies: Sequence[float]) -> Any:
     a2.set_ylim(40, 102)
     fig.tight_layout()
     return fig
+
+
+class Progress:
+    """A line every ``every`` steps of a long loop: where it is, how long it took, how long to go.
+
+        progress = Progress(100, every=10)
+        for k in range(100):
+            ...
+            progress.update(k, loss=loss.data, accuracy=accuracy)
+
+    prints ``step  10/100  loss 0.3085  accuracy 86%  |  4.2 s so far, about 42 s in all
+    (38 s to go)`` after steps 0, 10, 20, ... and the last; the estimate is the
+    mean time per step so far times the number of steps. Printed lines (not a
+    redrawn bar) stay readable in a saved notebook and in nbgrader's feedback.
+    """
+
+    def __init__(self, total: int, every: int = 10, *, out: Callable[[str], Any] = print,
+                 clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        if total < 1 or every < 1:
+            raise ValueError(f"Progress needs total >= 1 and every >= 1, not {total}, {every}")
+        self.total, self.every, self.out = total, every, out
+        self.clock = clock or time.perf_counter
+        self.start = self.clock()
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.start
+
+    def line(self, k: int, **figures: float) -> str:
+        """The text for step ``k`` (0-based) finished, with ``figures`` such as ``loss=0.31``."""
+        done = k + 1
+        spent = self.elapsed
+        total = spent / done * self.total
+        parts = [f"step {done:>{len(str(self.total))}}/{self.total}"]
+        for name, value in figures.items():
+            parts.append(f"{name} {value:.0%}" if name == "accuracy" else f"{name} {value:.4f}")
+        when = f"{spent:.1f} s so far"
+        if done < self.total:
+            when += f", about {total:.0f} s in all ({total - spent:.0f} s to go)"
+        return "  ".join(parts) + "  |  " + when
+
+    def update(self, k: int, **figures: float) -> str | None:
+        """Print (and return) the line for step ``k`` when it is due: steps 0, every, 2 every, ..., last."""
+        if k % self.every and k != self.total - 1:
+            return None
+        text = self.line(k, **figures)
+        self.out(text)
+        return text

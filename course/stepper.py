@@ -24,10 +24,10 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from course import rules
-from course.graph import BackwardStep, Graph, Node, trace
+from course.graph import BackwardStep, Graph, Names, Node, trace
 from course.graph_svg import Frame, Layout, Slot, decorate, fmt, frame_css, layout, static_css
 
-PANEL_LINES = 7
+PANEL_LINES = 9
 PANEL_WIDTH = 80  # characters: the panel never changes size, so the page never jumps
 
 
@@ -48,6 +48,11 @@ def rule_text(node: Node) -> str:
     return f"{text}  [{node.note}]" if node.note else text
 
 
+def rule_lines(node: Node) -> list[str]:
+    """The rule line, wrapped over up to three panel lines (never cut mid-sentence)."""
+    return wrapped(rule_text(node), 3)
+
+
 def wrapped(text: str, lines: int = 3) -> list[str]:
     """``text`` over at most ``lines`` indented panel lines (the last one cut with an ellipsis)."""
     out = textwrap.wrap(text, PANEL_WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
@@ -57,12 +62,19 @@ def wrapped(text: str, lines: int = 3) -> list[str]:
     return out
 
 
-def panel_html(lines: list[str]) -> str:
-    """A fixed-size block of text: lines are cut or padded to the panel's size."""
-    lines = [(ln if len(ln) <= PANEL_WIDTH else ln[:PANEL_WIDTH - 1] + "\u2026") for ln in lines]
-    lines = (lines + [""] * PANEL_LINES)[:PANEL_LINES]
+def panel_html(lines: list[str], height: int = PANEL_LINES) -> str:
+    """A fixed-size block of text: ``height`` lines; a long line wraps onto the next ones
+    (indented), so nothing is cut off; lines beyond the panel's size are dropped."""
+    out: list[str] = []
+    for ln in lines:
+        if len(ln) <= PANEL_WIDTH:
+            out.append(ln)
+            continue
+        indent = " " * min(len(ln) - len(ln.lstrip()) + 2, 12)
+        out += textwrap.wrap(ln, PANEL_WIDTH, subsequent_indent=indent, drop_whitespace=True) or [ln]
+    lines = (out + [""] * height)[:height]
     body = html.escape("\n".join(lines))
-    return (f'<pre class="ag-panel" style="width:{PANEL_WIDTH + 2}ch;height:{PANEL_LINES * 1.35 + 1:.2f}em;'
+    return (f'<pre class="ag-panel" style="width:{PANEL_WIDTH + 2}ch;height:{height * 1.35 + 1:.2f}em;'
             f'margin:4px 0;padding:6px 8px;box-sizing:content-box;overflow:hidden;'
             f'font-size:12.5px;line-height:1.35em;background:#f7f7f9;border:1px solid #ddd;'
             f'border-radius:4px;white-space:pre">{body}</pre>')
@@ -71,13 +83,15 @@ def panel_html(lines: list[str]) -> str:
 class BaseStepper(widgets.VBox):
     """Picture + per-step style + chain-rule panel + controls; subclasses supply the frames."""
 
+    panel_height = PANEL_LINES  #: lines of the text panel (fixed, so the page never jumps)
+
     def __init__(self, graph: Graph, *, max_nodes: int = 400, slot_titles: tuple[str, ...] = ("grad",),
                  title: str = "", interval: int = 900) -> None:
         self.graph = graph
         width = max(len(t) for t in slot_titles) + 9  # fmt() is 6-11 characters
         self.layout_ = layout(graph, max_nodes=max_nodes, slot_width=width)
         self._frames: list[tuple[Frame, Callable[[], list[str]]]] = []
-        self.picture = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="520px",
+        self.picture = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="560px",
                                                           max_width="100%"))
         self.style_ = widgets.HTML(layout=widgets.Layout(height="0px", margin="0"))
         self.panel = widgets.HTML()
@@ -173,7 +187,7 @@ class BaseStepper(widgets.VBox):
     def _show(self, k: int) -> None:
         frame, lines = self._frames[k]
         self.style_.value = f"<style>{frame_css(self.layout_, frame)}</style>"
-        self.panel.value = panel_html(lines())
+        self.panel.value = panel_html(lines(), self.panel_height)
         self.prev_button.disabled = self.first_button.disabled = k == 0
         self.next_button.disabled = k == self.n_steps - 1
 
@@ -229,7 +243,7 @@ class BaseStepper(widgets.VBox):
                 *(f"  {a:<13} {b:<{w}} = {c}" for a, b, c in rows),
                 f"  {word}({target}) += {num(s.contribution)}:  "
                 f"{num(s.grad_before)} \u2192 {num(s.grad_after)}{extra}",
-                "  " + rule_text(node)]
+                *rule_lines(node)]
 
 
 class GraphStepper(BaseStepper):
@@ -240,8 +254,8 @@ class GraphStepper(BaseStepper):
     """
 
     def __init__(self, out: Any, *, max_nodes: int = 400, title: str = "",
-                 interval: int = 900) -> None:
-        graph = out if isinstance(out, Graph) else trace(out)
+                 interval: int = 900, names: Names = None, numbering: str = "inner") -> None:
+        graph = out if isinstance(out, Graph) else trace(out, names=names, numbering=numbering)
         super().__init__(graph, max_nodes=max_nodes, slot_titles=("grad",), title=title,
                          interval=interval)
         g, lay = self.graph, self.layout_
@@ -284,7 +298,7 @@ class GraphStepper(BaseStepper):
                 f"  with {vals}",
                 f"  {node.name} = {num(node.data)}",
                 local,
-                "  " + rule_text(node)]
+                *rule_lines(node)]
 
     def _done_frame(self) -> tuple[Frame, Callable]:
         g, lay = self.graph, self.layout_
@@ -301,6 +315,17 @@ class GraphStepper(BaseStepper):
                        if e is None or g.grads[i] is None or abs(e - g.grads[i]) > 1e-9 * (1 + abs(e))]
                 res += ["", "  your objects' .grad (read when the widget was made): "
                         + ("they all match." if not bad else "they differ at " + ", ".join(bad))]
+                if bad:
+                    res.append("  to see the step of your backward that goes wrong: "
+                               "from course.replay_stepper import ReplayStepper; ReplayStepper(out)")
             return res
 
         return Frame(known=len(lay.visible), revealed=revealed), lines
+
+
+def __getattr__(name: str) -> Any:
+    """``from course.stepper import ReplayStepper`` works too (defined in course.replay_stepper)."""
+    if name == "ReplayStepper":
+        from course.replay_stepper import ReplayStepper
+        return ReplayStepper
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

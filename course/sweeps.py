@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 import ipywidgets as widgets
 
-from course.graph import Graph, TangentStep, forward_mode, node_index, trace
+from course.graph import Graph, Names, TangentStep, forward_mode, node_index, trace
 from course.graph_svg import Frame, Slot, fmt
-from course.stepper import BaseStepper, local_name, num, rule_text, wrapped
+from course.stepper import BaseStepper, local_name, num, rule_lines, wrapped
 
 FORWARD = "forward mode (tangents)"
 REVERSE = "reverse mode (adjoints)"
@@ -39,8 +39,9 @@ class SweepStepper(BaseStepper):
     """
 
     def __init__(self, out: Any, *, wrt: Any = None, mode: str = "forward",
-                 max_nodes: int = 400, title: str = "", interval: int = 900) -> None:
-        graph = out if isinstance(out, Graph) else trace(out)
+                 max_nodes: int = 400, title: str = "", interval: int = 900,
+                 names: Names = None, numbering: str = "inner") -> None:
+        graph = out if isinstance(out, Graph) else trace(out, names=names, numbering=numbering)
         super().__init__(graph, max_nodes=max_nodes, slot_titles=("tangent", "adjoint"),
                          title=title, interval=interval)
         leaves = self._visible_leaves() or [i for i in graph.leaves]
@@ -55,12 +56,21 @@ class SweepStepper(BaseStepper):
                                          description="seed input", layout={"width": "220px"})
         self.children = (widgets.HBox([self.mode_buttons, self.wrt_menu]), *self.children)
         self._build()
-        self.mode_buttons.observe(lambda _: self._set_frames(self._mode_frames()), "value")
+        self.mode_buttons.observe(self._on_mode, "value")
+        self._show_wrt_menu()
         self.wrt_menu.observe(self._on_wrt, "value")
 
     @property
     def mode(self) -> str:
         return "forward" if self.mode_buttons.value == FORWARD else "reverse"
+
+    def _on_mode(self, change: dict[str, Any]) -> None:
+        self._show_wrt_menu()
+        self._set_frames(self._mode_frames())
+
+    def _show_wrt_menu(self) -> None:
+        """The seed-input menu only in forward mode: reverse mode seeds the output, not an input."""
+        self.wrt_menu.layout.display = None if self.mode == "forward" else "none"
 
     def _on_wrt(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
@@ -124,7 +134,7 @@ class SweepStepper(BaseStepper):
                 f"{lead}= {symb}",
                 f"{'':<{len(lead)}}= {terms}",
                 f"{'':<{len(lead)}}= {num(t.tangent)}",
-                "  " + rule_text(node)]
+                *rule_lines(node)]
 
     def _reverse_done(self) -> tuple[Frame, Callable]:
         g, lay = self.graph, self.layout_

@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import rules
 from .rules import RULES
 
 Number = float | int
@@ -56,15 +57,14 @@ class Tape:
 
     def record(self, op: str, args: Sequence["Var | Number"], **params: float) -> "Var":
         """Compute ``op(*args)``, append it and its local derivatives, return the new variable."""
-        rule = RULES[op]
+        params = {p: float(v) for p, v in params.items()}
         vs = [a if isinstance(a, Var) else self.variable(a) for a in args]
         for a in vs:
             if a.tape is not self:
                 raise ValueError("cannot combine variables of two different tapes")
-        xs = tuple(self.values[a.index] for a in vs)
-        y = rule.value(*xs, **params)
-        local = tuple(float(d) for d in rule.local(xs, y, **params))
+        y, local = rules.evaluate(op, tuple(self.values[a.index] for a in vs), **params)
         out = self.variable(y)
+        local = tuple(float(d) for d in local)
         self.entries.append(Entry(op, out.index, tuple(a.index for a in vs), local,
                                   tuple(sorted(params.items()))))
         return out
@@ -95,8 +95,16 @@ class Tape:
         return "\n".join(lines)
 
 
+@rules.install_operators
 class Var:
-    """A value on a tape: arithmetic and functions append entries."""
+    """A value on a tape: arithmetic and functions append entries.
+
+    Its operators (``+ - * / **``, reflected forms, ``-v``, ``+v``) and methods
+    (``v.sin()``, ``v.tanh()``, ...) are the rule table's, installed by
+    :func:`course.rules.install_operators`: ``v ** w`` for a ``Var`` ``w`` is one
+    entry of rule ``powv``, ``v ** 3`` one of rule ``pow`` and ``2 ** v`` is
+    ``powv(2, v)``.
+    """
 
     __slots__ = ("tape", "index")
 
@@ -111,61 +119,14 @@ class Var:
     def __repr__(self) -> str:
         return f"Var(v{self.index} = {self.value!r})"
 
-    def _rec(self, op: str, *args: "Var | Number", **params: float) -> "Var":
-        return self.tape.record(op, args, **params)
+    def _apply(self, name: str, *operands: "Var | Number", **params: float) -> "Var":
+        """Record rule ``name`` on ``operands`` (an entry and its local derivatives) on this tape.
 
-    def __add__(self, o: "Var | Number") -> "Var":
-        return self._rec("add", self, o)
-
-    def __radd__(self, o: Number) -> "Var":
-        return self._rec("add", o, self)
-
-    def __sub__(self, o: "Var | Number") -> "Var":
-        return self._rec("sub", self, o)
-
-    def __rsub__(self, o: Number) -> "Var":
-        return self._rec("sub", o, self)
-
-    def __mul__(self, o: "Var | Number") -> "Var":
-        return self._rec("mul", self, o)
-
-    def __rmul__(self, o: Number) -> "Var":
-        return self._rec("mul", o, self)
-
-    def __truediv__(self, o: "Var | Number") -> "Var":
-        return self._rec("div", self, o)
-
-    def __rtruediv__(self, o: Number) -> "Var":
-        return self._rec("div", o, self)
-
-    def __neg__(self) -> "Var":
-        return self._rec("neg", self)
-
-    def __pow__(self, k: Number) -> "Var":
-        if isinstance(k, Var):
-            return (k * self.log()).exp()
-        return self._rec("pow", self, k=float(k))
-
-    def sin(self) -> "Var":
-        return self._rec("sin", self)
-
-    def cos(self) -> "Var":
-        return self._rec("cos", self)
-
-    def exp(self) -> "Var":
-        return self._rec("exp", self)
-
-    def log(self) -> "Var":
-        return self._rec("log", self)
-
-    def tanh(self) -> "Var":
-        return self._rec("tanh", self)
-
-    def sigmoid(self) -> "Var":
-        return self._rec("sigmoid", self)
-
-    def relu(self) -> "Var":
-        return self._rec("relu", self)
+        The operators and methods are installed from the rule table by
+        :func:`course.rules.install_operators`, each one call of this hook:
+        ``a * b`` is ``a._apply("mul", a, b)``, ``2 ** a`` is ``a._apply("powv", 2, a)``.
+        """
+        return self.tape.record(name, operands, **params)
 
 
 def trace(f: Callable[..., Any], xs: Sequence[Number]) -> tuple[Tape, list[Var], Any]:

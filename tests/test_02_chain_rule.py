@@ -70,6 +70,17 @@ def t64(*xs: float) -> list[torch.Tensor]:
     return [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in xs]
 
 
+def f_trace_torch(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """f's variables v0 ... v5 in torch, the quotient v0 = a / b computed once and used twice."""
+    v = {"v0": a / b}
+    v["v1"] = a * v["v0"]
+    v["v2"] = torch.cos(a)
+    v["v3"] = v["v1"] * v["v2"]
+    v["v4"] = torch.exp(v["v0"])
+    v["v5"] = v["v3"] + v["v4"]
+    return v
+
+
 def close(got: float, want: float, rel: float = 1e-12) -> bool:
     return abs(float(got) - float(want)) <= rel * (1 + abs(float(want)))
 
@@ -105,17 +116,28 @@ Y_POINTS = [(1.0, 2.0, 4.0)] + random_points(8, y_point)
 def test_evaluation_trace_matches_torch_and_the_drawn_graph(ns, x0, x1):
     trace = ns["evaluation_trace"](x0, x1)
     a, b = t64(x0, x1)
-    want = {"v0": a ** 2}
-    want["v1"] = want["v0"] / b
-    want["v2"] = torch.cos(a)
-    want["v3"] = want["v1"] * want["v2"]
-    want["v4"] = a / b
-    want["v5"] = torch.exp(want["v4"])
-    want["v6"] = want["v3"] + want["v5"]
+    want = f_trace_torch(a, b)
+    assert close(want["v5"].item(), (a ** 2 / b * torch.cos(a) + torch.exp(a / b)).item())
     drawn = run_steps(ns["F_STEPS"], {"x0": x0, "x1": x1})
     for k, w in want.items():
         assert close(trace[k], w.item()), (k, trace[k], w.item())
         assert close(drawn[k], w.item()), (k, drawn[k], w.item())
+
+
+@pytest.mark.parametrize("x0, x1", F_POINTS)
+def test_tangent_trace_matches_torch_forward_mode_and_f_gradient(ns, x0, x1):
+    def trace(a, b):
+        return tuple(f_trace_torch(a, b).values())
+
+    point = (torch.tensor(x0, dtype=torch.float64), torch.tensor(x1, dtype=torch.float64))
+    for seed in [(1.0, 0.0), (0.0, 1.0), (0.3, -1.7)]:
+        got = ns["tangent_trace"](x0, x1, *seed)
+        _, want = torch.autograd.functional.jvp(trace, point, tuple(torch.tensor(d, dtype=torch.float64) for d in seed))
+        for k, w in zip(["v0", "v1", "v2", "v3", "v4", "v5"], want):
+            assert close(got[k], w.item()), (seed, k, got[k], w.item())
+    g = ns["f_gradient"](x0, x1)
+    assert close(ns["tangent_trace"](x0, x1, 1.0, 0.0)["v5"], g[0], 1e-11)
+    assert close(ns["tangent_trace"](x0, x1, 0.0, 1.0)["v5"], g[1], 1e-11)
 
 
 @pytest.mark.parametrize("x0, x1", F_POINTS)
@@ -202,8 +224,8 @@ def test_forward_pass_and_adjoints_match_torch_on_every_variable(ns, x0, x1, x2)
 
 def test_numbers_quoted_in_the_text_are_true(ns):
     trace = ns["evaluation_trace"](1.5, 0.5)
-    assert trace["v0"] == 2.25 and trace["v4"] == 3.0
-    assert round(trace["v6"], 4) == 20.4039
+    assert trace["v0"] == 3.0 and trace["v1"] == 4.5
+    assert round(trace["v5"], 4) == 20.4039
     assert ns["L"] == -8.0 and ns["e"] == -6.0 and ns["d"] == 4.0
     g = ns["backprop_L"](2.0, -3.0, 10.0, -2.0)
     assert (g["a"], g["b"]) == (6.0, -4.0)
@@ -211,21 +233,10 @@ def test_numbers_quoted_in_the_text_are_true(ns):
     assert round(ns["neuron"]["n"], 4) == 0.8814
     ng = ns["neuron_grads"](2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
     assert abs(ng["n"] - 0.5) <= 1e-15 and abs(ng["w1"] - 1.0) <= 1e-14 and ng["w2"] == 0.0
+    t = ns["tangent_trace"](1.5, 0.5, 1.0, 0.0)
+    assert (t["v0"], t["v1"]) == (2.0, 6.0) and round(t["v5"], 4) == 36.1068
     y = ns["forward_pass"](1.0, 2.0, 4.0)["v5"]
     assert round(y, 4) == 2.4221 and close(y, math.sin(1) + 2 * math.cos(1) + 0.5)
-
-
-def test_example_answers_hard_coded_in_the_test_cells_are_the_true_ones():
-    """The hard-coded-answer hints compare against these literals: they must be the examples' values."""
-    text = "\n".join(c.source for c in notebooks.test_cells(notebooks.read(NB)))
-    d0 = central_difference(lambda t: t ** 2 / 0.5 * math.cos(t) + math.exp(t / 0.5), 1.5)
-    d1 = central_difference(lambda t: 1.5 ** 2 / t * math.cos(1.5) + math.exp(1.5 / t), 0.5)
-    assert "36.1067696167" in text and abs(d0 - 36.1067696167) <= 1e-6
-    assert "-121.1498563541" in text and abs(d1 + 121.1498563541) <= 1e-5
-    y = [math.cos(1) - 2 * math.sin(1), math.cos(1) + 0.25]
-    assert "-1.1426396637" in text and abs(y[0] + 1.1426396637) <= 1e-10
-    assert "0.7903023059" in text and abs(y[1] - 0.7903023059) <= 1e-10
-    assert '"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0' in text
 
 
 # ---------------------------------------------------------------- the drawn graphs and their tables
@@ -263,13 +274,40 @@ def test_local_derivatives_shown_agree_with_the_rule_table_and_central_differenc
                 assert abs(shown - slope) <= 1e-6 * (1 + abs(slope)), (name, s.name, x, shown, slope)
 
 
-def test_tables_show_the_rule_tables_own_words(ns):
+def test_tables_show_the_rule_tables_own_words_and_render_them_intact(ns):
+    """Each table shows its rules' words, and rendered as Markdown (mistune, as nbconvert does) every
+    formula survives verbatim: d(a*b)/da = b keeps its asterisks instead of turning into italics."""
+    import html
+
+    import mistune
     from course.diagrams import local_table
 
     for name in STEP_LISTS:
         table = local_table(ns[name])
+        rendered = html.unescape(mistune.html(table))
+        assert "<em>" not in rendered, (name, rendered)
         for s in ns[name]:
-            assert RULES[s.op].derivative in table
+            formula, _, words = RULES[s.op].derivative.partition(": ")
+            assert f"<code>{formula}</code>" in rendered and words in rendered, (name, s.op)
+
+
+def test_markdown_of_the_notebook_uses_asterisks_only_for_emphasis():
+    """Outside code spans and LaTeX, a '*' in the notebook's text opens or closes emphasis (*word* or
+    **word**), never a product that Markdown would eat (d(a*b)/da would render as d(a<em>b)/da)."""
+    import re
+
+    bad = []
+    for c in notebooks.read(NB).cells:
+        if c.cell_type != "markdown":
+            continue
+        for para in c.source.split("\n\n"):
+            text = re.sub(r"(?m)^\s*\* ", "", para)  # list items
+            text = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", "", text.replace("\n", " "))
+            # emphasis opens after a space or start and closes before one: a '*' between letters is a product
+            text = re.sub(r"\*\*[^*]+\*\*|(?<![\w)])\*[^*\s][^*]*(?<![\s(])\*(?![\w(])", "", text)
+            if "*" in text:
+                bad.append(para)
+    assert not bad, bad
 
 
 def test_drawn_graphs_render_to_svg_with_one_edge_per_use(ns):
@@ -279,6 +317,8 @@ def test_drawn_graphs_render_to_svg_with_one_edge_per_use(ns):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     # x0 is used three times in f: three edges leave it
     assert svg.count("<title>x0&#45;&gt;") == 3
+    # the shared quotient v0 = x0 / x1 is one node used twice: two edges leave it
+    assert svg.count("<title>v0&#45;&gt;") == 2
     square = draw([Step("y", "mul", ("x", "x"))]).source
     assert square.count("x -> y__op") == 2, "x * x draws two edges"
 
@@ -342,8 +382,11 @@ HARD_ADJ = '''def adjoints(x0, x1, x2):
     return {"v5": 1.0, "v4": 1.0, "v3": 1.0, "v2": 1.0, "v1": 2.0, "v0": 1.0,
             "x2": -0.125, "x1": 0.7903023058681398, "x0": -1.1426396637476532}'''
 HARD_TRACE = '''def evaluation_trace(x0, x1):
-    return {"v0": 2.25, "v1": 4.5, "v2": 0.0707372016677029, "v3": 0.31831740750466306,
-            "v4": 3.0, "v5": 20.085536923187668, "v6": 20.40385433069233}'''
+    return {"v0": 3.0, "v1": 4.5, "v2": 0.0707372016677029, "v3": 0.3183174075046631,
+            "v4": 20.085536923187668, "v5": 20.40385433069233}'''
+HARD_TANGENT = '''def tangent_trace(x0, x1, dx0, dx1):
+    return {"v0": 2.0, "v1": 6.0, "v2": -0.9974949866040544, "v3": -4.064304229712027,
+            "v4": 40.171073846375336, "v5": 36.10676961666331}'''
 HARD_FWD = '''def forward_pass(x0, x1, x2):
     return {"v0": 0.8414709848078965, "v1": 0.5403023058681398, "v2": 1.0806046117362795,
             "v3": 0.5, "v4": 1.922075596544176, "v5": 2.4220755965441763}'''
@@ -362,6 +405,7 @@ N_CELLS = ("test_neuron_grads_tanh", "test_neuron_grads_plus_nodes", "test_neuro
 A_CELLS = ("test_adjoints_intermediate", "test_adjoints_x0_sums_two_uses",
            "test_adjoints_x1_sums_two_uses", "test_adjoints_x2_division")
 F_CELLS = ("test_f_gradient_x0", "test_f_gradient_x1")
+T_CELLS = ("test_tangent_trace_seed_x0", "test_tangent_trace_seed_x1")
 
 PLANTS = [
     # L = (a*b + c) * f
@@ -414,16 +458,22 @@ PLANTS = [
     Plant("adjoints-hard-coded-example-numbers", "adjoints", HARD_ADJ, A_CELLS, "hard-coded-answer"),
     # the gradient of f
     Plant("f-exp-inner-derivative-forgotten-in-x0", "f_gradient",
-          mutate("f_gradient", ("+ v4b * (1 / x1)", "+ v4b")),
+          mutate("f_gradient", ("x0b = v0b * (1 / x1)", "x0b = v0b")),
           ("test_f_gradient_x0",), "exp-inner-derivative"),
     Plant("f-exp-inner-derivative-forgotten-in-x1", "f_gradient",
-          mutate("f_gradient", ("+ v4b * (-x0 / x1 ** 2)", "+ v4b")),
+          mutate("f_gradient", ("x1b = v0b * (-x0 / x1 ** 2)", "x1b = v0b")),
           ("test_f_gradient_x1",), "exp-inner-derivative"),
+    Plant("f-shared-node-used-twice-not-summed", "f_gradient",
+          mutate("f_gradient", ('v0b = v4b * v["v4"] + v1b * x0', 'v0b = v4b * v["v4"]')),
+          F_CELLS, "reused-variable-not-summed"),
+    Plant("f-shared-node-overwritten-by-its-second-use", "f_gradient",
+          mutate("f_gradient", ('v0b = v4b * v["v4"] + v1b * x0', 'v0b = v4b * v["v4"]\n    v0b = v1b * x0')),
+          F_CELLS, "reused-variable-not-summed"),
     Plant("f-cos-derivative-sign", "f_gradient",
           mutate("f_gradient", ("v2b * (-math.sin(x0))", "v2b * math.sin(x0)")),
           ("test_f_gradient_x0",), "cos-derivative-sign"),
     Plant("f-division-derivative-sign", "f_gradient",
-          mutate("f_gradient", ('(-v["v0"] / x1 ** 2)', '(v["v0"] / x1 ** 2)')),
+          mutate("f_gradient", ("(-x0 / x1 ** 2)", "(x0 / x1 ** 2)")),
           ("test_f_gradient_x1",), "division-derivative-sign"),
     Plant("f-x0-used-three-times-one-use-dropped", "f_gradient",
           mutate("f_gradient", (" + v2b * (-math.sin(x0))", "")),
@@ -434,14 +484,30 @@ PLANTS = [
     Plant("f-numerical-slopes-instead-of-the-chain-rule", "f_gradient", SLOPES_F, F_CELLS, "numerical-slope"),
     # forward passes
     Plant("trace-hard-coded-example-numbers", "evaluation_trace", HARD_TRACE,
-          ("test_evaluation_trace_output_is_f",), "hard-coded-answer"),
+          ("test_evaluation_trace_steps", "test_evaluation_trace_output_is_f"), "hard-coded-answer"),
     Plant("forward-pass-hard-coded-example-numbers", "forward_pass", HARD_FWD,
           ("test_forward_pass_values",), "hard-coded-answer"),
+    # forward mode by hand
+    Plant("tangent-product-rule-one-term", "tangent_trace",
+          mutate("tangent_trace", ('t["v1"] = dx0 * v["v0"] + x0 * t["v0"]', 't["v1"] = x0 * t["v0"]')),
+          T_CELLS, "product-rule-one-term"),
+    Plant("tangent-exp-without-the-inner-tangent", "tangent_trace",
+          mutate("tangent_trace", ('t["v4"] = v["v4"] * t["v0"]', 't["v4"] = v["v4"]')),
+          T_CELLS, "chain-rule-no-inner-tangent"),
+    Plant("tangent-quotient-rule-sign", "tangent_trace",
+          mutate("tangent_trace", ('dx0 / x1 - x0 * dx1 / x1 ** 2', 'dx0 / x1 + x0 * dx1 / x1 ** 2')),
+          ("test_tangent_trace_seed_x1",), "division-derivative-sign"),
+    Plant("tangent-seeds-ignored", "tangent_trace",
+          mutate("tangent_trace", ('    v = evaluation_trace(x0, x1)\n', '    v = evaluation_trace(x0, x1)\n'
+                                   '    dx0, dx1 = 1.0, 0.0\n')),
+          ("test_tangent_trace_seed_x1",), "tangent-seed-ignored"),
+    Plant("tangent-hard-coded-example-numbers", "tangent_trace", HARD_TANGENT, T_CELLS[:1], "hard-coded-answer",
+          T_CELLS[1:]),
 ]
 
 LAST_CELL = {"evaluation_trace": "test_evaluation_trace_output_is_f", "backprop_L": L_CELLS[-1],
              "neuron_grads": N_CELLS[-1], "forward_pass": "test_forward_pass_values",
-             "adjoints": A_CELLS[-1], "f_gradient": F_CELLS[-1]}
+             "adjoints": A_CELLS[-1], "f_gradient": F_CELLS[-1], "tangent_trace": T_CELLS[-1]}
 
 
 @pytest.mark.parametrize("plant", PLANTS, ids=[p.id for p in PLANTS])
@@ -451,7 +517,7 @@ def test_planted_misconception_fails_the_right_cell_with_its_hint(plant):
     for target in plant.targets:
         r = res.tests[target]
         assert not r.ok, f"{target} passed with the planted mistake"
-        assert r.error == "AssertionError", r
+        assert r.error == "CheckFailed", r
         assert f"Misconception [{plant.tag}]" in r.message, r.message
     # nothing else breaks: earlier exercises pass, later cells of this one fail only where allowed
     unexpected = [g for g in res.failed() if g not in plant.targets + plant.also_fail]
@@ -465,7 +531,7 @@ def test_plants_differ_from_the_solution_and_hard_coded_ones_pass_the_visible_ex
     for p in PLANTS:
         assert p.code != source_of(p.grade_id), p.id
     env: dict = {"math": math}
-    for code in (HARD_L, HARD_NEURON, HARD_ADJ, HARD_TRACE, HARD_FWD, HARD_FGRAD):
+    for code in (HARD_L, HARD_NEURON, HARD_ADJ, HARD_TRACE, HARD_FWD, HARD_FGRAD, HARD_TANGENT):
         exec(code, env)
     ref: dict = {}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -474,7 +540,7 @@ def test_plants_differ_from_the_solution_and_hard_coded_ones_pass_the_visible_ex
                 exec(c.source, ref)
     for fn, args in [("backprop_L", (2.0, -3.0, 10.0, -2.0)), ("neuron_grads", (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)),
                      ("adjoints", (1.0, 2.0, 4.0)), ("evaluation_trace", (1.5, 0.5)),
-                     ("forward_pass", (1.0, 2.0, 4.0))]:
+                     ("forward_pass", (1.0, 2.0, 4.0)), ("tangent_trace", (1.5, 0.5, 1.0, 0.0))]:
         want, got = ref[fn](*args), env[fn](*args)
         assert all(close(got[k], want[k], 1e-12) for k in want), fn
     assert np.allclose(env["f_gradient"](1.5, 0.5), ref["f_gradient"](1.5, 0.5), rtol=1e-14)
@@ -490,18 +556,29 @@ def test_visible_checks_use_numerical_slopes_and_hidden_checks_the_exact_derivat
             assert res.tests[g].ok, res.tests[g]
 
 
-def test_release_test_cells_never_end_in_a_bare_expression():
-    """With the hidden tests stripped, each released test cell still ends in a statement."""
+def test_release_test_cells_are_one_import_and_one_check_call_on_a_student_name():
+    """Each released test cell is ``from course.checks.chain_rule import check_x`` and ``check_x(name)``,
+    with ``name`` a function the student writes: no reference answer, nothing else (a check returns
+    None, so nbgrader reads no partial credit from the call)."""
     import ast
 
-    bad = [notebooks.cell_id(c) for c in notebooks.test_cells(notebooks.read(RELEASE_NB))
-           if isinstance(ast.parse(c.source).body[-1], ast.Expr)]
-    assert not bad, bad
+    nb = notebooks.read(RELEASE_NB)
+    students = {node.name for c in nb.cells if notebooks.is_solution_cell(c)
+                for node in ast.parse(c.source).body if isinstance(node, ast.FunctionDef)}
+    for c in notebooks.test_cells(nb):
+        body = ast.parse(c.source).body
+        assert len(c.source.strip().splitlines()) == 2 and len(body) == 2, c.source
+        imp, call = body
+        assert isinstance(imp, ast.ImportFrom) and imp.module == "course.checks.chain_rule", c.source
+        name = imp.names[0].name
+        assert isinstance(call, ast.Expr) and isinstance(call.value, ast.Call), c.source
+        assert call.value.func.id == name and name.startswith("check_"), c.source
+        assert [a.id for a in call.value.args] in ([s] for s in students), c.source
 
 
 def test_solution_passes_every_test_cell_in_process():
     res = run_in_process(NB, skip_tags={"slow"})
-    assert len(res.tests) == 18
+    assert len(res.tests) == 20
     assert not res.failed(), {g: res.tests[g].message for g in res.failed()}
     assert not res.errors, res.errors
 
@@ -510,6 +587,7 @@ def test_released_stubs_fail_every_test_cell_with_the_stub_message():
     res = run_in_process(RELEASE_NB, skip_tags={"slow"})
     assert res.tests and not res.passed(), res.passed()
     for g, r in res.tests.items():
-        assert r.error == "NotImplementedError" and STUB in r.message, (g, r.error, r.message[:200])
+        assert r.error == "CheckFailed" and "not written yet" in r.message and STUB in r.message, \
+            (g, r.error, r.message[:200])
     for cell, err, msg in res.errors:
         assert err == "NotImplementedError" and STUB in msg, (cell, err, msg[:200])

@@ -1,9 +1,8 @@
 """Notebook 04 (forward and reverse mode): its derivatives, its reference modules, its misconceptions.
 
 * course.tape and course.matrix_ops against torch float64 and central differences;
-* every derivative the notebook shows or its test cells expect, against torch
-  float64 and central differences (the formulas are read from the test cells, so
-  they cannot drift from what is checked here);
+* every derivative the notebook shows or its checks expect, against torch
+  float64 and central differences (the closed forms are the check module's own);
 * every exercise: each named misconception, planted into the solution, fails the
   right test cell with the hint that names it; hard-coded answers fail the
   hidden tests.
@@ -11,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ from autograder.notebooks import run_in_process
 from conftest import ROOT
 from course import dual, matrix_ops as mo
 from course.numeric import array_gradient, central_difference, gradient as central_gradient
+from course.checks import forward_reverse as fr
 from course.tape import Tape, gradient as tape_gradient, jacobian, vjp
 
 NB = ROOT / "source" / "04_forward_reverse" / "04_forward_reverse.ipynb"
@@ -31,10 +32,6 @@ SEED = 2026
 @pytest.fixture(scope="module")
 def nb():
     return notebooks.read(NB)
-
-
-def cells_text(nb) -> str:
-    return "\n".join(c.source for c in notebooks.test_cells(nb))
 
 
 def torch_f(x0, x1):
@@ -51,60 +48,77 @@ def torch_grad(fn, xs):
 
 
 # ---------------------------------------------------------------------------
-# The derivatives written in the notebook's test cells
-
-DFDX0 = "(2 * x0 / x1) * math.cos(x0) - (x0 ** 2 / x1) * math.sin(x0) + math.exp(x0 / x1) / x1"
-DFDX1 = "-(x0 ** 2 / x1 ** 2) * math.cos(x0) - (x0 / x1 ** 2) * math.exp(x0 / x1)"
-JAC_H = ("np.array([[b * c, a * c, a * b], [math.exp(a) / b, -math.exp(a) / b ** 2, 0.0], [-s, 0.0, s]])")
+# The closed forms the checks expect (course/checks/forward_reverse.py)
 
 
-def test_the_test_cells_use_the_gradient_formulas_checked_here(nb):
-    src = cells_text(nb)
-    assert src.count(DFDX0) >= 4 and src.count(DFDX1) >= 4
-    assert JAC_H in src
-
-
-def test_the_hand_derived_gradient_of_f_matches_torch_and_central_differences():
+def test_the_checks_gradient_of_f_matches_torch_and_central_differences():
     rng = np.random.default_rng(SEED)
     for x0, x1 in [(1.5, 2.0), (0.8, 1.7), *rng.uniform(0.5, 2.5, size=(10, 2))]:
-        by_hand = np.array([eval(DFDX0, {"math": math, "x0": x0, "x1": x1}),
-                            eval(DFDX1, {"math": math, "x0": x0, "x1": x1})])
-        np.testing.assert_allclose(by_hand, torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(by_hand, central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(fr.grad_f(x0, x1), torch_grad(torch_f, [x0, x1]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(fr.grad_f(x0, x1), central_gradient(course_f, [x0, x1]), rtol=1e-7, atol=1e-9)
+        assert fr.value_f(x0, x1) == pytest.approx(float(torch_f(*torch.tensor([x0, x1], dtype=torch.float64))), rel=1e-14)
 
 
-def test_the_hand_derived_jacobian_of_h_matches_torch():
+def test_the_checks_jacobian_of_h_matches_torch():
     def h_torch(x):
         a, b, c = x
         return torch.stack([a * b * c, torch.exp(a) / b, torch.tanh(c - a)])
 
     rng = np.random.default_rng(SEED)
-    for a, b, c in [(0.3, 1.2, 0.8), *rng.uniform(0.5, 2.0, size=(5, 3))]:
-        s = 1 - math.tanh(c - a) ** 2
-        by_hand = eval(JAC_H, {"np": np, "math": math, "a": a, "b": b, "c": c, "s": s})
-        want = torch.autograd.functional.jacobian(h_torch, torch.tensor([a, b, c], dtype=torch.float64))
-        np.testing.assert_allclose(by_hand, want.numpy(), rtol=1e-12, atol=1e-14)
+    for x in [(0.3, 1.2, 0.8), *rng.uniform(0.5, 2.0, size=(5, 3))]:
+        want = torch.autograd.functional.jacobian(h_torch, torch.tensor(x, dtype=torch.float64))
+        np.testing.assert_allclose(fr.jacobian_h3(*x), want.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(fr.value_h3(*x), h_torch(torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-14)
 
 
-@pytest.mark.parametrize("expr,torch_fn,want_src", [
-    ("sin(3x)", lambda x: torch.sin(3 * x), "3 * math.cos(2.1)"),
-    ("cos(3x)", lambda x: torch.cos(3 * x), "-3 * math.sin(2.1)"),
-    ("exp(3x)", lambda x: torch.exp(3 * x), "3 * math.exp(2.1)"),
-    ("log(3x)", lambda x: torch.log(3 * x), "1 / 0.7"),
-    ("tanh(3x)", lambda x: torch.tanh(3 * x), "3 * (1 - math.tanh(2.1) ** 2)"),
-])
-def test_chain_rule_cell_expects_torch_derivatives(nb, expr, torch_fn, want_src):
-    assert f'("{expr}", ' in cells_text(nb) and want_src in cells_text(nb)
-    assert eval(want_src, {"math": math}) == pytest.approx(torch_grad(torch_fn, [0.7])[0], rel=1e-13)
+@pytest.mark.parametrize("name,torch_fn", [("sin", torch.sin), ("cos", torch.cos), ("exp", torch.exp),
+                                           ("log", torch.log), ("tanh", torch.tanh)])
+def test_the_chain_rule_checks_expect_torch_derivatives(name, torch_fn):
+    """The tangents check_dual_chain_rule expects for g(3x) at x = 0.7 (and at random points) are torch's."""
+    for x, c in [(0.7, 3.0), (0.4, 1.3), (1.1, 0.6)]:
+        (_, value, tangent, _), = [case for case in fr.function_cases(c * x, c) if case[0] == name]
+        assert tangent == pytest.approx(torch_grad(lambda t: torch_fn(c * t), [x])[0], rel=1e-13)
+        assert value == pytest.approx(float(torch_fn(torch.tensor(c * x, dtype=torch.float64))), rel=1e-14)
 
 
-def test_backward_cells_expect_torch_derivatives():
+def test_the_backward_checks_expect_torch_derivatives():
     np.testing.assert_allclose([3.0 * math.cos(6.0), 2.0 * math.cos(6.0)],
                                torch_grad(lambda a, b: torch.sin(a * b), [2.0, 3.0]), rtol=1e-14)
     np.testing.assert_allclose([4.0, 2.0], torch_grad(lambda a, b: a * b + a, [2.0, 3.0]))
     th = math.tanh(0.5)
     assert math.exp(2 * th) * 2 * (1 - th ** 2) == pytest.approx(
         torch_grad(lambda a: torch.exp(2 * torch.tanh(a)), [0.5])[0], rel=1e-14)
+
+
+def test_the_checks_tape_of_f_is_what_the_course_tape_records():
+    """The tape the checks hand to the student's backward has the course Tape's entries for f, to the last digit."""
+    ours, _, out = fr.tape_of_f(1.5, 2.0)
+    t = Tape()
+    y = course_f(t.variable(1.5), t.variable(2.0))
+    assert ours.values == t.values and out.index == y.index
+    assert [(e.op, e.out, e.inputs, e.local, e.params) for e in ours.entries] == \
+        [(e.op, e.out, e.inputs, e.local, e.params) for e in t.entries]
+    np.testing.assert_allclose(np.array(t.backward(y))[[0, 1]], fr.grad_f(1.5, 2.0), rtol=1e-14)
+
+
+def test_the_notebook_runs_and_passes_with_its_withheld_modules_unimportable():
+    """course.toml withholds course.dual and course.matrix_ops while 04 is graded: neither the notebook's
+    instructor cells nor the checks need them (an import of either raises ImportError here)."""
+    from autograder.config import load
+
+    withheld = load(ROOT).assignment("04_forward_reverse").withheld
+    assert set(withheld) == {"course.dual", "course.matrix_ops"}
+    saved = {m: sys.modules.pop(m, None) for m in withheld}
+    try:
+        sys.modules.update({m: None for m in withheld})
+        res = run_in_process(NB, skip_tags={"slow"})
+    finally:
+        for m, mod in saved.items():
+            del sys.modules[m]
+            if mod is not None:
+                sys.modules[m] = mod
+    assert not res.errors and not res.failed(), (res.errors, res.failed())
+    assert len(res.tests) == 19
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +204,40 @@ def test_the_notebook_layer_gradients_match_torch_and_central_differences(solved
             y = np.tanh(a["W2"] @ np.tanh(a["W1"] @ a["x"] + a["b1"]) + a["b2"])
             return float(np.sum((y - a["t"]) ** 2))
         np.testing.assert_allclose(ours[k], array_gradient(L, args[k]), rtol=1e-6, atol=1e-8)
+
+
+def test_the_notebook_layer_jacobians_match_torch_and_central_differences(solved):
+    rng = np.random.default_rng(SEED)
+    for m, n in [(3, 4), (1, 2), (4, 1)]:
+        W, x, b = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+        J_x, J_W = solved["layer_jacobians"](W, x, b)
+        tJ_W, tJ_x = torch.autograd.functional.jacobian(
+            lambda W_, x_: torch.tanh(W_ @ x_ + torch.tensor(b)), (torch.tensor(W), torch.tensor(x)))
+        np.testing.assert_allclose(J_x, tJ_x.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(J_W, tJ_W.numpy(), rtol=1e-13, atol=1e-15)
+        for i in range(m):  # row i of each Jacobian is the gradient of y_i
+            np.testing.assert_allclose(J_x[i], array_gradient(lambda v: np.tanh(W @ v + b)[i], x), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(J_W[i], array_gradient(lambda V: np.tanh(V @ x + b)[i], W), rtol=1e-6, atol=1e-8)
+        g = rng.normal(size=m)
+        dW, dx = solved["layer_vjp"](W, x, b, g)
+        np.testing.assert_allclose(dx, g @ J_x, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(dW, np.tensordot(g, J_W, axes=1), rtol=1e-12, atol=1e-14)
+
+
+def test_the_notebook_names_the_tape_of_f_as_notebook_02_does(solved, capsys):
+    """x0, x1, then v0 ... v6 in notebook 02's order (v0 = x0², v1 = v0/x1, ..., v6 = v3 + v5)."""
+    t = Tape()
+    x0, x1 = t.variable(1.5), t.variable(2.0)
+    course_f(x0, x1)
+    capsys.readouterr()
+    solved["named_listing"](t, {"x0": x0, "x1": x1})
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" = ")[0] + " = " + line.split(" = ")[1] for line in lines] == [
+        "v0 = pow(x0, k=2)", "v1 = div(v0, x1)", "v2 = cos(x0)", "v3 = mul(v1, v2)", "v4 = div(x0, x1)",
+        "v5 = exp(v4)", "v6 = add(v3, v5)"]
+    assert lines[6].split(" = ")[2].startswith(f"{course_f(1.5, 2.0):.6g}")
+    assert [solved[f"v{k}"].label for k in range(7)] == [f"v{k}" for k in range(7)]
+    assert solved["v6"].data == pytest.approx(course_f(1.5, 2.0), rel=1e-15)
 
 
 # ---------------------------------------------------------------------------
@@ -330,6 +378,7 @@ def fails_with(nb, replace, cell: str, tag: str | None) -> None:
     res = run_in_process(nb, replace=replace, stop_after=cell, skip_tags={"slow"})
     r = res.tests[cell]
     assert not r.ok, f"{cell} passed with the planted mistake"
+    assert r.error == "CheckFailed", (r.error, r.message)
     if tag is not None:
         assert f"Misconception [{tag}]" in r.message, r.message
 

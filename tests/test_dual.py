@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import dual
+from course import dual, rules
 from course.dual import Dual, cos, exp, gradient, jvp, log, partial, relu, sigmoid, sin, tanh
 from course.numeric import central_difference, gradient as central_gradient
 from course.rules import RULES, Rule
@@ -168,3 +168,20 @@ def test_jvp_in_random_directions_matches_torch_for_a_vector_function():
 def test_jvp_rejects_a_direction_of_the_wrong_length():
     with pytest.raises(ValueError, match="2 inputs"):
         jvp(course_f, [1.0, 2.0], [1.0])
+
+
+def test_an_unseeded_input_contributes_nothing_even_where_its_local_derivative_is_nan():
+    """d/db a**b is nan for a < 0; with b unseeded the tangent is da * a' alone, as torch's
+    reverse mode gives d/da (-2)**3 = 12 next to its nan d/db."""
+    d = Dual(-2.0, 1.0) ** Dual(3.0)
+    assert d.value == -8.0 and d.tangent == 12.0
+    assert math.isnan((Dual(-2.0) ** Dual(3.0, 1.0)).tangent)
+    np.testing.assert_array_equal(gradient(lambda a, b: a ** b, [-2.0, 3.0]), [12.0, math.nan])
+
+
+def test_module_functions_are_one_per_function_in_the_rule_table():
+    for name, rule_name in rules.functions().items():
+        fn = getattr(dual, name)
+        assert name in dual.__all__ and fn.__name__ == name
+        assert fn(0.5) == RULES[rule_name].value(0.5)
+        assert fn(Dual(0.5, 1.0)).tangent == RULES[rule_name].local((0.5,), fn(0.5))[0]

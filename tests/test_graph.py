@@ -360,3 +360,39 @@ def test_copying_is_not_how_the_trace_avoids_mutation():
     assert node_index(g, leaves["w2"]) == node_index(g, "w2")
     with pytest.raises(KeyError):
         node_index(g, copy.copy(leaves["w2"]))
+
+
+# --- names: the ones the student has already met ------------------------------------
+def test_computed_nodes_are_numbered_v0_v1_in_evaluation_order_as_notebook_02_does():
+    x0, x1 = Value(1.5, label="x0"), Value(2.0, label="x1")
+    f = (x0 ** 2 / x1) * x0.tanh() + (x0 / x1).exp()  # notebook 02's f, tanh for cos
+    g = trace(f)
+    inner = [n for n in g.nodes if not n.is_leaf]
+    assert [(n.name, n.formula(g.names)) for n in inner] == [
+        ("v0", "x0**2"), ("v1", "v0 / x1"), ("v2", "tanh(x0)"), ("v3", "v1 * v2"),
+        ("v4", "x0 / x1"), ("v5", "exp(v4)"), ("v6", "v3 + v5")]
+    assert trace(f, numbering="all").names[2:] == [f"v{i}" for i in range(2, 9)]
+
+
+def test_unlabelled_leaves_are_named_by_their_value_and_names_stay_unique():
+    a, b = Value(1.0, label="x0"), Value(0.1)
+    g = trace((a * b + 0.1) * 2 + Value(2.0, label="v1"))
+    assert g.names == ["x0", "0.1", "0.1#2", "2", "v1", "v0", "v2", "v3", "v4"]
+    assert [n.formula(g.names) for n in g.nodes[6:8]] == ["v0 + 0.1#2", "v2 * 2"]
+
+
+def test_names_can_be_given_as_a_list_a_name_to_node_map_or_renames():
+    o, leaves = neuron()
+    evaluated = ["x1w1", "x2w2", "s", "n", "o"]
+    g = trace(o, names=evaluated)
+    assert g.names == ["x1", "w1", "x2", "w2", "b", *evaluated]
+    assert g.nodes[7].formula(g.names) == "x1w1 + x2w2"
+    assert trace(o, names={"out": o, "weight": leaves["w1"]}).names[1::8] == ["weight", "out"]
+    assert trace(o, names={o: "out"}).names[-1] == "out"
+    assert trace(o, names={"v2": "s", 5: "x1w1"}).names[5:8] == ["x1w1", "v0", "s"]
+    with pytest.raises(ValueError, match="3 names given for 5 computed nodes"):
+        trace(o, names=["a", "b", "c"])
+    with pytest.raises(KeyError, match="no node is called v7"):
+        trace(o, names={"v7": "z"})
+    with pytest.raises(KeyError, match="not a node of this graph"):
+        trace(o, names={"stranger": Value(1.0)})

@@ -74,3 +74,15 @@ def test_stub_text_is_what_the_release_shows():
         pytest.skip("no releases yet")
     assert STUB in text
     assert not re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", text), "solutions or hidden tests leaked"
+
+
+def test_no_released_file_holds_a_solution_a_hidden_test_or_a_text_source():
+    """nbgrader copies every file of a source folder: the text source (solutions and hidden
+    tests in plain text) must never be among them."""
+    leaks = []
+    for f in (ROOT / "release").rglob("*"):
+        if f.is_file() and "__pycache__" not in f.parts:
+            text = f.read_text(errors="replace")
+            if re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)|course_hidden", text) or f.suffix == ".py":
+                leaks.append(str(f.relative_to(ROOT)))
+    assert not leaks, f"released files that give away answers: {leaks}"

@@ -124,3 +124,34 @@ def test_node_labels_show_the_exponent():
     assert RULES["pow"].node_label(k=2.0) == "**2"
     assert RULES["pow"].node_label(k=0.5) == "**0.5"
     assert RULES["mul"].node_label() == "*"
+
+
+# ---------------------------------------------------- reading the table --
+
+def test_local_derivatives_reads_a_rules_local_derivatives_from_the_table():
+    assert rules.local_derivatives("mul", (2.0, 3.0)) == (3.0, 2.0)
+    assert rules.local_derivatives("pow", (2,), k=3) == (12.0,)
+    assert rules.local_derivatives("tanh", (0.5,)) == (1 - math.tanh(0.5) ** 2,)
+    assert rules.evaluate("div", (1.0, 4.0)) == (0.25, (0.25, -1 / 16))
+
+
+def test_local_derivatives_follow_a_change_to_the_table(monkeypatch):
+    monkeypatch.setitem(RULES, "mul", rules.Rule("mul", 2, lambda a, b: a * b,
+                                                 lambda xs, y: (7.0, 8.0), "*", "fake"))
+    assert rules.local_derivatives("mul", (2.0, 3.0)) == (7.0, 8.0)
+
+
+def test_every_rule_is_reached_by_a_python_operator_or_method():
+    for r in RULES.values():
+        assert r.methods or r.reflected or r.constant_of, r.name
+    assert RULES["pow"].constant_of == ("powv", "k")
+    assert "__pow__" in RULES["powv"].methods and "__rpow__" in RULES["powv"].reflected
+
+
+def test_no_python_name_applies_two_rules():
+    names = [m for r in RULES.values() for m in (*r.methods, *r.reflected)]
+    assert len(names) == len(set(names))
+
+
+def test_functions_are_the_methods_that_read_as_functions():
+    assert rules.functions() == {n: n for n in ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos")}

@@ -47,8 +47,8 @@ def test_next_prev_reset_jump_move_through_the_steps_and_update_highlight_and_pa
     start_panel, start_style = w.panel.value, w.style_.value
     w.next()
     assert w.step == 1 and w.slider.value == 1
-    assert w.frame.current == 5 and g.names[5] == "v5"
-    assert "Forward step 1 of 5" in w.panel.value and "v5 = x1 * w1" in w.panel.value
+    assert w.frame.current == 5 and g.names[5] == "v0", "computed nodes are v0, v1, ... as notebook 02 numbers them"
+    assert "Forward step 1 of 5" in w.panel.value and "v0 = x1 * w1" in w.panel.value
     assert f"#{w.layout_.uid}_n5 polygon" in w.style_.value
     assert w.panel.value != start_panel and w.style_.value != start_style
     w.prev()
@@ -57,7 +57,7 @@ def test_next_prev_reset_jump_move_through_the_steps_and_update_highlight_and_pa
     assert w.step == 0, "previous at the first step stays there"
     w.jump(7)  # first backward edge: tanh passes grad 1 * 0.5 to n
     assert w.frame.current == g.output and w.frame.edge == 0
-    assert "Backward step 1 of 9" in w.panel.value and "grad(v8) += 0.5:  0 \u2192 0.5" in w.panel.value
+    assert "Backward step 1 of 9" in w.panel.value and "grad(v3) += 0.5:  0 \u2192 0.5" in w.panel.value
     w.jump(10_000)
     assert w.step == w.n_steps - 1 and w.next_button.disabled
     assert "x1: -1.5, w1: 1, x2: 0.5, w2: 0, b: 0.5" in w.panel.value
@@ -171,13 +171,13 @@ def test_forward_mode_tangents_and_reverse_mode_adjoints_sweep_the_same_picture(
     raw = w.layout_.raw
     assert w.n_steps == 1 + 5 + 1
     w.jump(w.n_steps - 1)
-    assert "tangent(v9) = dv9/dx1 = -1.5" in w.panel.value
+    assert "tangent(v4) = dv4/dx1 = -1.5" in w.panel.value
     assert "tangent -1.5000" in w.picture.value
     calls = []
     monkeypatch.setattr(graph_svg.graphviz.Digraph, "pipe", lambda *a, **k: calls.append(1))
     w.wrt_menu.value = w.graph.names.index("b")
     w.jump(w.n_steps - 1)
-    assert "tangent(v9) = dv9/db = 0.5" in w.panel.value
+    assert "tangent(v4) = dv4/db = 0.5" in w.panel.value
     w.mode_buttons.value = REVERSE
     assert w.n_steps == 1 + 9 + 1 and w.step == 0 and "seed" in w.panel.value
     w.jump(w.n_steps - 1)
@@ -212,7 +212,7 @@ def test_stepping_never_changes_the_students_objects():
 
 def test_a_reopened_notebook_without_a_kernel_shows_a_useful_text():
     w = GraphStepper(neuron()[0])
-    assert repr(w).startswith("GraphStepper of v9 (10 nodes)")
+    assert repr(w).startswith("GraphStepper of v4 (10 nodes)")
 
 
 def path_without_system_dot() -> str:
@@ -238,3 +238,49 @@ def test_the_picture_is_laid_out_with_graphviz_pure_when_path_has_no_system_dot(
     where, nodes = res.stdout.split()
     assert Path(where).name == "graphviz-pure" and Path(where).parent == Path(sys.executable).parent
     assert nodes == "10"
+
+
+def test_the_seed_input_menu_shows_in_forward_mode_only():
+    o, leaves = neuron()
+    w = SweepStepper(o, wrt=leaves["x1"])
+    assert w.wrt_menu.layout.display is None
+    w.mode_buttons.value = REVERSE
+    assert w.wrt_menu.layout.display == "none"
+    w.mode_buttons.value = w.mode_buttons.options[0]
+    assert w.wrt_menu.layout.display is None
+    assert SweepStepper(o, mode="reverse").wrt_menu.layout.display == "none"
+
+
+def test_every_picture_scales_to_the_column_and_never_past_its_own_size():
+    w = GraphStepper(mlp_like(4, 4))
+    svg = w.picture.value
+    natural = graph_svg.natural_width(w.layout_.raw)
+    assert natural > 300
+    assert f'<svg width="100%" style="max-width:{natural:.0f}px;height:auto;display:block"' in svg
+    tag = svg[svg.index("<svg "):].split(">", 1)[0]
+    assert "viewBox=" in tag and 'height="' not in tag, tag
+
+
+def test_a_long_rule_line_wraps_onto_the_next_lines_instead_of_being_cut():
+    from course.stepper import panel_html
+    long = "  rule: " + "word " * 40
+    text = panel_html([long])
+    assert "\u2026" not in text and text.count("word") == 40
+    assert all(len(ln) <= 80 for ln in text.split(">", 1)[1].split("\n"))
+
+
+def chain(k):
+    x = Value(0.5, label="x")
+    y = x
+    for i in range(k):
+        y = (y * Value(1.1, label=f"w{i}") + 0.1).tanh()
+    return y
+
+
+def test_a_graph_too_wide_left_to_right_is_laid_out_top_to_bottom_and_a_moderate_one_is_not():
+    moderate, deep = GraphStepper(chain(2)).layout_, GraphStepper(chain(9)).layout_
+    w, h = (float(v) for v in re.search(r'viewBox="0[.0]* 0[.0]* ([\d.]+) ([\d.]+)"', moderate.raw).groups())
+    assert graph_svg.WIDE_PX > graph_svg.natural_width(moderate.raw) > 968 and w > h, "left to right"
+    assert graph_svg.natural_width(deep.raw) < graph_svg.WIDE_PX, "the deep chain is narrow now"
+    w, h = (float(v) for v in re.search(r'viewBox="0[.0]* 0[.0]* ([\d.]+) ([\d.]+)"', deep.raw).groups())
+    assert h > 2 * w, "top to bottom"

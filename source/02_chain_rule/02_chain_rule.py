@@ -24,7 +24,8 @@
 #    and draw its **computational graph**;
 # 2. **evaluate** the graph from the inputs forward (the *evaluation trace*);
 # 3. send gradients **backward** through the graph with the chain rule, one node at a time;
-# 4. check every hand-made gradient against the numerical slopes of notebook 01.
+# 4. check every hand-made gradient against the numerical slopes of notebook 01;
+# 5. push **tangents** forward instead (forward mode), one input at a time.
 #
 # Every exercise is a function. Its visible tests use the numbers in the text; hidden tests call
 # it again on random inputs, so write the general formula, not the numbers.
@@ -35,7 +36,7 @@ import math
 import numpy as np
 
 import course
-from course.diagrams import Step, draw, local_table
+from course.diagrams import Step, definition, draw, local_table
 from course.numeric import central_difference, gradient
 from course.rules import RULES
 from IPython.display import Markdown, display
@@ -48,40 +49,41 @@ from IPython.display import Markdown, display
 # $$f(x_0, x_1) = \frac{x_0^2}{x_1}\cos(x_0) + e^{x_0 / x_1}.$$
 #
 # A computer never evaluates this "all at once": it runs one elementary operation after another,
-# each storing its result in an intermediate variable. Written out, one operation per line:
+# each storing its result in an intermediate variable. The quotient $x_0/x_1$ appears twice in
+# the formula ($x_0^2/x_1 = x_0 \cdot x_0/x_1$), but a program computes it **once** and uses the
+# result twice. Written out, one operation per line:
 #
 # | variable | operation |
 # |---|---|
-# | $v_0 = x_0^2$ | square |
-# | $v_1 = v_0 / x_1$ | divide |
+# | $v_0 = x_0 / x_1$ | divide |
+# | $v_1 = x_0 \cdot v_0$ | multiply: $x_0^2/x_1$ |
 # | $v_2 = \cos(x_0)$ | cosine |
 # | $v_3 = v_1 \cdot v_2$ | multiply |
-# | $v_4 = x_0 / x_1$ | divide |
-# | $v_5 = e^{v_4}$ | exponential |
-# | $v_6 = v_3 + v_5$ | add: $f = v_6$ |
+# | $v_4 = e^{v_0}$ | exponential |
+# | $v_5 = v_3 + v_4$ | add: $f = v_5$ |
 #
-# Seven elementary operations, so seven intermediate variables $v_0 \dots v_6$. Notice that
-# $x_0$ is used **three** times ($v_0$, $v_2$, $v_4$) and $x_1$ twice: remember that for later.
+# Six elementary operations, so six intermediate variables $v_0 \dots v_5$. Notice that
+# $x_0$ is used **three** times ($v_0$, $v_1$, $v_2$) and the shared subexpression $v_0$ twice
+# ($v_1$ and $v_4$): remember that for later.
 #
 # The same list as data: each `Step` names its variable, its operation (a key of the course's
 # rule table, `course.rules.RULES`) and its inputs.
 
 # %%
 F_STEPS = [
-    Step("v0", "pow", ("x0",), {"k": 2}, local=("2*x0",)),
-    Step("v1", "div", ("v0", "x1"), local=("1/x1", "-v0/x1**2")),
+    Step("v0", "div", ("x0", "x1"), local=("1/x1", "-x0/x1**2")),
+    Step("v1", "mul", ("x0", "v0"), local=("v0", "x0")),
     Step("v2", "cos", ("x0",), local=("-sin(x0)",)),
     Step("v3", "mul", ("v1", "v2"), local=("v2", "v1")),
-    Step("v4", "div", ("x0", "x1"), local=("1/x1", "-x0/x1**2")),
-    Step("v5", "exp", ("v4",), local=("exp(v4)",)),
-    Step("v6", "add", ("v3", "v5"), local=("1", "1")),
+    Step("v4", "exp", ("v0",), local=("exp(v0)",)),
+    Step("v5", "add", ("v3", "v4"), local=("1", "1")),
 ]
 draw(F_STEPS, title="f(x0, x1) = (x0^2 / x1) cos(x0) + exp(x0 / x1)")
 
 # %% [markdown]
 # Read the picture from left to right: the blue boxes are the inputs, each circle is one
 # operation, each white box the variable it produces. An input used three times has three
-# arrows leaving it.
+# arrows leaving it, and the shared quotient $v_0$ has two: one node, used twice.
 #
 # Each operation also knows its **local derivatives**: how its output moves when one of its
 # inputs moves, the others held still. They come from a handful of rules, kept in one table
@@ -95,71 +97,40 @@ display(Markdown(local_table(F_STEPS)))
 # %% [markdown]
 # ### Exercise 1: the evaluation trace
 #
-# Write `evaluation_trace(x0, x1)`: compute $v_0, \dots, v_6$ in order, **one operation per
+# Write `evaluation_trace(x0, x1)`: compute $v_0, \dots, v_5$ in order, **one operation per
 # line**, each from the variables before it, and return them in a dict
-# `{"v0": ..., ..., "v6": ...}`. Use `math.cos` and `math.exp`.
+# `{"v0": ..., ..., "v5": ...}`. Use `math.cos` and `math.exp`.
 #
-# At $x_0 = 1.5$, $x_1 = 0.5$ you should find $v_0 = 2.25$, $v_4 = 3$ and $f = v_6 \approx 20.4039$.
+# At $x_0 = 1.5$, $x_1 = 0.5$ you should find $v_0 = 3$, $v_1 = 4.5$ and $f = v_5 \approx 20.4039$.
 
 # %% nbgrader={"grade": false, "grade_id": "evaluation_trace", "locked": false, "schema_version": 3, "solution": true}
 def evaluation_trace(x0, x1):
-    '''The intermediate variables v0 ... v6 of f(x0, x1), as a dict of floats.'''
+    '''The intermediate variables v0 ... v5 of f(x0, x1), as a dict of floats.'''
     ### BEGIN SOLUTION
-    v0 = x0 ** 2
-    v1 = v0 / x1
+    v0 = x0 / x1
+    v1 = x0 * v0
     v2 = math.cos(x0)
     v3 = v1 * v2
-    v4 = x0 / x1
-    v5 = math.exp(v4)
-    v6 = v3 + v5
-    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5, "v6": v6}
+    v4 = math.exp(v0)
+    v5 = v3 + v4
+    return {"v0": v0, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluation_trace_steps", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-x0, x1 = 1.5, 0.5
-trace = evaluation_trace(x0, x1)
-names = ["v0", "v1", "v2", "v3", "v4", "v5", "v6"]
-missing = [k for k in names if k not in trace]
-assert not missing, report("evaluation_trace(1.5, 0.5) returns a dict with keys v0 ... v6",
-                           got=sorted(trace), hint=f"missing: {missing}")
-want = {"v0": x0 ** 2, "v2": math.cos(x0), "v4": x0 / x1}
-want["v1"] = want["v0"] / x1
-want["v3"] = want["v1"] * want["v2"]
-want["v5"] = math.exp(want["v4"])
-want["v6"] = want["v3"] + want["v5"]
-for k in names:
-    got = float(trace[k])
-    assert abs(got - want[k]) <= 1e-12 * (1 + abs(want[k])), report(
-        f"evaluation_trace(1.5, 0.5)['{k}']", expected=want[k], got=got, tol=1e-12,
-        hint="compute the variables in the order of the table, each from the ones before it")
+from course.checks.chain_rule import check_evaluation_trace_steps
+check_evaluation_trace_steps(evaluation_trace)
+### BEGIN HIDDEN TESTS
+from course_hidden.chain_rule import check_evaluation_trace_steps_random
+check_evaluation_trace_steps_random(evaluation_trace)
+### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluation_trace_output_is_f", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-
-def f_of(x0, x1):
-    return x0 ** 2 / x1 * math.cos(x0) + math.exp(x0 / x1)
-
-
-got = float(evaluation_trace(1.5, 0.5)["v6"])
-assert abs(got - f_of(1.5, 0.5)) <= 1e-12 * (1 + abs(f_of(1.5, 0.5))), report(
-    "evaluation_trace(1.5, 0.5)['v6'] equals f(1.5, 0.5)", expected=f_of(1.5, 0.5), got=got, tol=1e-12)
+from course.checks.chain_rule import check_evaluation_trace_output_is_f
+check_evaluation_trace_output_is_f(evaluation_trace)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    x0, x1 = float(rng.uniform(-2, 2)), float(rng.choice([-1, 1]) * rng.uniform(0.5, 2))
-    got = float(evaluation_trace(x0, x1)["v6"])
-    want = f_of(x0, x1)
-    hint = None
-    if abs(got - f_of(1.5, 0.5)) <= 1e-9:
-        hint = misconception("hard-coded-answer",
-                             "this is the value at the example's inputs (1.5, 0.5): compute from x0 and x1")
-    assert abs(got - want) <= 1e-12 * (1 + abs(want)), report(
-        "evaluation_trace(x0, x1)['v6'] at random inputs", inputs={"x0": x0, "x1": x1},
-        expected=want, got=got, tol=1e-12, hint=hint)
+from course_hidden.chain_rule import check_evaluation_trace_output_random
+check_evaluation_trace_output_random(evaluation_trace)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -241,144 +212,31 @@ def backprop_L(a, b, c, f):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_backprop_L_returns_every_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-
-grads = backprop_L(2.0, -3.0, 10.0, -2.0)
-missing = [k for k in ("d", "f", "e", "c", "a", "b") if k not in grads]
-assert not missing, report("backprop_L(2, -3, 10, -2) returns a dict with keys d, f, e, c, a, b",
-                           got=sorted(grads), hint=f"missing: {missing}")
+from course.checks.chain_rule import check_backprop_L_returns_every_gradient
+check_backprop_L_returns_every_gradient(backprop_L)
 
 # %% nbgrader={"grade": true, "grade_id": "test_backprop_L_times_node", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-NO_SWAP = misconception("times-node-no-swap",
-                        "a times node swaps its inputs: d(d*f)/dd = f and d(d*f)/df = d, not the input itself")
-EXAMPLE = {"d": -2.0, "f": 4.0}
-
-
-def check(a, b, c, f, what, exact=None):
-    grads = backprop_L(a, b, c, f)
-    d = a * b + c
-    slopes = {"d": central_difference(lambda d_: d_ * f, d), "f": central_difference(lambda f_: d * f_, f)}
-    own = {"d": d, "f": f}
-    for name, slope in slopes.items():
-        got = float(grads[name])
-        want = float(exact(a, b, c, f)[name]) if exact else slope
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if abs(got - own[name]) <= near:
-            hint = NO_SWAP
-        elif what == "random inputs" and abs(got - EXAMPLE[name]) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"dL/d{name} from backprop_L, {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"a": a, "b": b, "c": c, "f": f}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, -3.0, 10.0, -2.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_backprop_L_times_node
+check_backprop_L_times_node(backprop_L)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-3, 3, size=4)], "random inputs",
-          exact=lambda a, b, c, f: {"d": f, "f": a * b + c})
+from course_hidden.chain_rule import check_backprop_L_times_node_random
+check_backprop_L_times_node_random(backprop_L)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_backprop_L_plus_node", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-LOCAL_ONLY = misconception("chain-rule-no-upstream",
-                           "1 is only the plus node's LOCAL derivative: multiply it by the gradient "
-                           "arriving from above, dL/dd")
-EXAMPLE = {"e": -2.0, "c": -2.0}
-
-
-def check(a, b, c, f, what, exact=None):
-    grads = backprop_L(a, b, c, f)
-    e = a * b
-    slopes = {"e": central_difference(lambda e_: (e_ + c) * f, e),
-              "c": central_difference(lambda c_: (e + c_) * f, c)}
-    for name, slope in slopes.items():
-        got = float(grads[name])
-        want = float(exact(a, b, c, f)[name]) if exact else slope
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if abs(got - 1.0) <= near:
-            hint = LOCAL_ONLY
-        elif what == "random inputs" and abs(got - EXAMPLE[name]) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"dL/d{name} from backprop_L, {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"a": a, "b": b, "c": c, "f": f}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, -3.0, 10.0, -2.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_backprop_L_plus_node
+check_backprop_L_plus_node(backprop_L)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2027)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-3, 3, size=4)], "random inputs",
-          exact=lambda a, b, c, f: {"e": f, "c": f})
+from course_hidden.chain_rule import check_backprop_L_plus_node_random
+check_backprop_L_plus_node_random(backprop_L)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_backprop_L_leaves", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-EXAMPLE = {"a": 6.0, "b": -4.0}
-
-
-def check(a, b, c, f, what, exact=None):
-    grads = backprop_L(a, b, c, f)
-    slopes = gradient(lambda a_, b_, c_, f_: (a_ * b_ + c_) * f_, [a, b, c, f])
-    for name, slope, own, other in [("a", slopes[0], a, b), ("b", slopes[1], b, a)]:
-        got = float(grads[name])
-        want = float(exact(a, b, c, f)[name]) if exact else float(slope)
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if abs(got - f * own) <= near:
-            hint = misconception("times-node-no-swap",
-                                 f"dL/d{name} = dL/de * (the OTHER input of e = a*b), not times {name} itself")
-        elif abs(got - other) <= near:
-            hint = misconception("chain-rule-no-upstream",
-                                 f"that is only the local derivative de/d{name}: multiply it by dL/de")
-        elif what == "random inputs" and abs(got - EXAMPLE[name]) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"dL/d{name} from backprop_L, {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"a": a, "b": b, "c": c, "f": f}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, -3.0, 10.0, -2.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_backprop_L_leaves
+check_backprop_L_leaves(backprop_L)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2028)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-3, 3, size=4)], "random inputs",
-          exact=lambda a, b, c, f: {"a": f * b, "b": f * a})
+from course_hidden.chain_rule import check_backprop_L_leaves_random
+check_backprop_L_leaves_random(backprop_L)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -455,149 +313,31 @@ def neuron_grads(x1, x2, w1, w2, b):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_neuron_grads_returns_every_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-
-grads = neuron_grads(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
-missing = [k for k in ("n", "s", "b", "x1w1", "x2w2", "x1", "w1", "x2", "w2") if k not in grads]
-assert not missing, report("neuron_grads(2, 0, -3, 1, 6.88...) returns a dict with keys "
-                           "n, s, b, x1w1, x2w2, x1, w1, x2, w2", got=sorted(grads), hint=f"missing: {missing}")
+from course.checks.chain_rule import check_neuron_grads_returns_every_gradient
+check_neuron_grads_returns_every_gradient(neuron_grads)
 
 # %% nbgrader={"grade": true, "grade_id": "test_neuron_grads_tanh", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x1, x2, w1, w2, b, what, exact=None):
-    n = x1 * w1 + x2 * w2 + b
-    o = math.tanh(n)
-    got = float(neuron_grads(x1, x2, w1, w2, b)["n"])
-    want = float(exact(o)) if exact else central_difference(math.tanh, n)
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    hint = None
-    if abs(got - (1 - n ** 2)) <= near:
-        hint = misconception("tanh-derivative-of-input",
-                             "1 - n^2 squares the INPUT of tanh: the rule is 1 - tanh(n)^2 = 1 - o^2")
-    elif abs(got - (1 - o)) <= near:
-        hint = misconception("tanh-derivative-not-squared", "1 - o forgets the square: do/dn = 1 - o^2")
-    elif what == "random inputs" and abs(got - 0.5) <= 1e-9:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"do/dn from neuron_grads, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_neuron_grads_tanh
+check_neuron_grads_tanh(neuron_grads)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2029)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-1.5, 1.5, size=5)], "random inputs", exact=lambda o: 1 - o * o)
+from course_hidden.chain_rule import check_neuron_grads_tanh_random
+check_neuron_grads_tanh_random(neuron_grads)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_neuron_grads_plus_nodes", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x1, x2, w1, w2, b, what, exact=None):
-    grads = neuron_grads(x1, x2, w1, w2, b)
-    p, q = x1 * w1, x2 * w2
-    slopes = {"s": central_difference(lambda s_: math.tanh(s_ + b), p + q),
-              "b": central_difference(lambda b_: math.tanh(p + q + b_), b),
-              "x1w1": central_difference(lambda p_: math.tanh(p_ + q + b), p),
-              "x2w2": central_difference(lambda q_: math.tanh(p + q_ + b), q)}
-    dn = 1 - math.tanh(p + q + b) ** 2
-    for name, slope in slopes.items():
-        got = float(grads[name])
-        want = float(exact(math.tanh(p + q + b))) if exact else slope
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if abs(got - dn / 2) <= near or abs(got - dn / 4) <= near:
-            hint = misconception("plus-node-splits-gradient",
-                                 "a plus node does not split the gradient: each input receives ALL of it")
-        elif abs(got - 1.0) <= near:
-            hint = misconception("chain-rule-no-upstream",
-                                 "1 is only the plus node's local derivative: multiply it by do/dn")
-        elif what == "random inputs" and abs(got - 0.5) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"do/d{name} from neuron_grads, {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_neuron_grads_plus_nodes
+check_neuron_grads_plus_nodes(neuron_grads)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2030)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-1.5, 1.5, size=5)], "random inputs", exact=lambda o: 1 - o * o)
+from course_hidden.chain_rule import check_neuron_grads_plus_nodes_random
+check_neuron_grads_plus_nodes_random(neuron_grads)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_neuron_grads_times_nodes", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-EXAMPLE = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}
-
-
-def check(x1, x2, w1, w2, b, what, exact=None):
-    grads = neuron_grads(x1, x2, w1, w2, b)
-    slopes = gradient(lambda x1_, x2_, w1_, w2_, b_: math.tanh(x1_ * w1_ + x2_ * w2_ + b_), [x1, x2, w1, w2, b])
-    slopes = dict(zip(["x1", "x2", "w1", "w2"], slopes[:4]))
-    own = {"x1": x1, "x2": x2, "w1": w1, "w2": w2}
-    dn = 1 - math.tanh(x1 * w1 + x2 * w2 + b) ** 2
-    for name in ("x1", "w1", "x2", "w2"):
-        got = float(grads[name])
-        want = float(exact(x1, x2, w1, w2, b)[name]) if exact else float(slopes[name])
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if abs(got - own[name] * dn) <= near:
-            hint = misconception("times-node-no-swap",
-                                 f"a times node swaps its inputs: do/d{name} = do/dn * (the other factor), "
-                                 f"not * {name}")
-        elif what == "random inputs" and abs(got - EXAMPLE[name]) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"do/d{name} from neuron_grads, {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_neuron_grads_times_nodes
+check_neuron_grads_times_nodes(neuron_grads)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x1, x2, w1, w2, b):
-    dn = 1 - math.tanh(x1 * w1 + x2 * w2 + b) ** 2
-    return {"x1": dn * w1, "w1": dn * x1, "x2": dn * w2, "w2": dn * x2}
-
-
-rng = np.random.default_rng(2031)
-for _ in range(5):
-    check(*[float(v) for v in rng.uniform(-1.5, 1.5, size=5)], "random inputs", exact=exact)
+from course_hidden.chain_rule import check_neuron_grads_times_nodes_random
+check_neuron_grads_times_nodes_random(neuron_grads)
 ### END HIDDEN TESTS
 
 # %%
@@ -679,39 +419,11 @@ def forward_pass(x0, x1, x2):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_forward_pass_values", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-
-def values(x0, x1, x2):
-    want = {"v0": math.sin(x0), "v1": math.cos(x0), "v2": x1 * math.cos(x0), "v3": x1 / x2}
-    want["v4"] = want["v0"] + want["v2"]
-    want["v5"] = want["v4"] + want["v3"]
-    return want
-
-
-EXAMPLE = values(1.0, 2.0, 4.0)
-
-
-def check(x0, x1, x2, what):
-    v = forward_pass(x0, x1, x2)
-    for k, w in values(x0, x1, x2).items():
-        assert k in v, report(f"forward_pass({x0}, {x1}, {x2}) has key {k}", got=sorted(v))
-        got = float(v[k])
-        hint = None
-        if what == "random inputs" and abs(got - EXAMPLE[k]) <= 1e-9:
-            hint = misconception("hard-coded-answer", "this is the example's value whatever the inputs: compute it from x0, x1, x2")
-        assert abs(got - w) <= 1e-12 * (1 + abs(w)), report(
-            f"forward_pass(...)['{k}'], {what}", inputs={"x0": x0, "x1": x1, "x2": x2},
-            expected=w, got=got, tol=1e-12, hint=hint)
-
-
-for example in [(1.0, 2.0, 4.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_forward_pass_values
+check_forward_pass_values(forward_pass)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2032)
-for _ in range(5):
-    check(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3)),
-          float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)), "random inputs")
+from course_hidden.chain_rule import check_forward_pass_values_random
+check_forward_pass_values_random(forward_pass)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -743,203 +455,39 @@ def adjoints(x0, x1, x2):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_adjoints_returns_every_adjoint", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-
-bar = adjoints(1.0, 2.0, 4.0)
-missing = [k for k in ("v5", "v4", "v3", "v2", "v1", "v0", "x2", "x1", "x0") if k not in bar]
-assert not missing, report("adjoints(1, 2, 4) returns a dict with keys v5 ... v0, x2, x1, x0",
-                           got=sorted(bar), hint=f"missing: {missing}")
+from course.checks.chain_rule import check_adjoints_returns_every_adjoint
+check_adjoints_returns_every_adjoint(adjoints)
 
 # %% nbgrader={"grade": true, "grade_id": "test_adjoints_intermediate", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, x2, what, exact=None):
-    bar = adjoints(x0, x1, x2)
-    s, c, q = math.sin(x0), math.cos(x0), x1 / x2
-    # the slope of y in each intermediate variable, with only what depends on it recomputed
-    slopes = {"v5": central_difference(lambda v5: v5, s + x1 * c + q),
-              "v4": central_difference(lambda v4: v4 + q, s + x1 * c),
-              "v3": central_difference(lambda v3: s + x1 * c + v3, q),
-              "v2": central_difference(lambda v2: s + v2 + q, x1 * c),
-              "v1": central_difference(lambda v1: s + x1 * v1 + q, c),
-              "v0": central_difference(lambda v0: v0 + x1 * c + q, s)}
-    for k, slope in slopes.items():
-        got = float(bar[k])
-        want = float(exact(x0, x1, x2)[k]) if exact else slope
-        near = 1e-6 * (1 + abs(want))
-        tol = 1e-11 * (1 + abs(want)) if exact else near
-        hint = None
-        if k == "v1" and abs(got - c) <= near:
-            hint = misconception("times-node-no-swap",
-                                 "v2 = x1 * v1, so the local derivative dv2/dv1 is the OTHER factor, x1")
-        elif k == "v1" and what == "random inputs" and abs(got - 2.0) <= 1e-9:
-            hint = HARD_CODED
-        elif abs(got - want) <= near:
-            hint = SLOPE
-        assert abs(got - want) <= tol, report(
-            f"adjoints(...)['{k}'], {what} (expected: {'exact' if exact else 'numerical slope'})",
-            inputs={"x0": x0, "x1": x1, "x2": x2}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.0, 2.0, 4.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_adjoints_intermediate
+check_adjoints_intermediate(adjoints)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1, x2):
-    return {"v5": 1.0, "v4": 1.0, "v3": 1.0, "v2": 1.0, "v1": x1, "v0": 1.0}
-
-
-rng = np.random.default_rng(2033)
-for _ in range(5):
-    check(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3)),
-          float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)), "random inputs", exact=exact)
+from course_hidden.chain_rule import check_adjoints_intermediate_random
+check_adjoints_intermediate_random(adjoints)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_adjoints_x0_sums_two_uses", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, x2, what, exact=None):
-    got = float(adjoints(x0, x1, x2)["x0"])
-    slope = central_difference(lambda t: math.sin(t) + x1 * math.cos(t) + x1 / x2, x0)
-    want = float(exact(x0, x1, x2)) if exact else slope
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    via_sin, via_cos = math.cos(x0), -x1 * math.sin(x0)
-    hint = None
-    if abs(got - via_sin) <= near or abs(got - via_cos) <= near:
-        hint = misconception("reused-variable-not-summed",
-                             "x0 feeds two nodes (v0 = sin x0 and v1 = cos x0): its adjoint is the SUM "
-                             "of both contributions, bar(v0) * cos(x0) + bar(v1) * (-sin(x0))")
-    elif abs(got - (via_sin - via_cos)) <= near:
-        hint = misconception("cos-derivative-sign", "d cos(a)/da = -sin(a): check the sign of the cos contribution")
-    elif what == "random inputs" and abs(got - (-1.1426396637)) <= 1e-9:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"adjoints(...)['x0'] = dy/dx0, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x0": x0, "x1": x1, "x2": x2}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.0, 2.0, 4.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_adjoints_x0_sums_two_uses
+check_adjoints_x0_sums_two_uses(adjoints)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1, x2):
-    return math.cos(x0) - x1 * math.sin(x0)
-
-
-rng = np.random.default_rng(2034)
-for _ in range(5):
-    check(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3)),
-          float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)), "random inputs", exact=exact)
+from course_hidden.chain_rule import check_adjoints_x0_random
+check_adjoints_x0_random(adjoints)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_adjoints_x1_sums_two_uses", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, x2, what, exact=None):
-    got = float(adjoints(x0, x1, x2)["x1"])
-    slope = central_difference(lambda t: math.sin(x0) + t * math.cos(x0) + t / x2, x1)
-    want = float(exact(x0, x1, x2)) if exact else slope
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    hint = None
-    if abs(got - math.cos(x0)) <= near or abs(got - 1 / x2) <= near:
-        hint = misconception("reused-variable-not-summed",
-                             "x1 feeds two nodes (v2 = x1 * v1 and v3 = x1 / x2): its adjoint is the SUM "
-                             "of both contributions")
-    elif what == "random inputs" and abs(got - 0.7903023059) <= 1e-9:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"adjoints(...)['x1'] = dy/dx1, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x0": x0, "x1": x1, "x2": x2}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.0, 2.0, 4.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_adjoints_x1_sums_two_uses
+check_adjoints_x1_sums_two_uses(adjoints)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1, x2):
-    return math.cos(x0) + 1 / x2
-
-
-rng = np.random.default_rng(2035)
-for _ in range(5):
-    check(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3)),
-          float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)), "random inputs", exact=exact)
+from course_hidden.chain_rule import check_adjoints_x1_random
+check_adjoints_x1_random(adjoints)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_adjoints_x2_division", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, x2, what, exact=None):
-    got = float(adjoints(x0, x1, x2)["x2"])
-    slope = central_difference(lambda t: math.sin(x0) + x1 * math.cos(x0) + x1 / t, x2)
-    want = float(exact(x0, x1, x2)) if exact else slope
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    hint = None
-    if abs(got + want) <= near and abs(want) > near:
-        hint = misconception("division-derivative-sign",
-                             "d(a/b)/db = -a/b^2: the quotient falls as its denominator grows")
-    elif abs(got - (-x1 / x2)) <= near:
-        hint = misconception("division-derivative-no-square", "d(a/b)/db = -a/b^2: the denominator is squared")
-    elif what == "random inputs" and abs(got - (-0.125)) <= 1e-9:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"adjoints(...)['x2'] = dy/dx2, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x0": x0, "x1": x1, "x2": x2}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.0, 2.0, 4.0)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_adjoints_x2_division
+check_adjoints_x2_division(adjoints)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1, x2):
-    return -x1 / x2 ** 2
-
-
-rng = np.random.default_rng(2036)
-for _ in range(5):
-    check(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3)),
-          float(rng.choice([-1, 1]) * rng.uniform(0.5, 3)), "random inputs", exact=exact)
+from course_hidden.chain_rule import check_adjoints_x2_random
+check_adjoints_x2_random(adjoints)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -965,17 +513,21 @@ GraphStepper(va * va + va, title="y = a*a + a: three edges into a, three contrib
 
 
 # %% [markdown]
-# ## 4. Back to f: three uses of one input
+# ## 4. Back to f: a shared node, and three uses of one input
 #
 # Now the whole gradient of $f(x_0, x_1) = \frac{x_0^2}{x_1}\cos(x_0) + e^{x_0/x_1}$ from
 # section 1, with the same recipe: forward pass (your `evaluation_trace`), then adjoints in
-# reverse order $\bar v_6 = 1, \bar v_5, \dots, \bar v_0$, then $\bar x_1$ and $\bar x_0$ using the local
+# reverse order $\bar v_5 = 1, \bar v_4, \dots, \bar v_0$, then $\bar x_1$ and $\bar x_0$ using the local
 # derivatives of the table in section 1.
 #
 # Watch for:
-# * $x_0$ is used **three** times ($v_0$, $v_2$, $v_4$): three contributions;
-# * $v_5 = e^{v_4}$ with $v_4 = x_0/x_1$: on the way from $v_5$ to $x_0$ you pass through
-#   $v_4$, whose local derivative $1/x_1$ must not be forgotten;
+# * the shared quotient $v_0 = x_0/x_1$ is used **twice**, by $v_1 = x_0 \cdot v_0$ and by
+#   $v_4 = e^{v_0}$: its adjoint is the sum of two contributions,
+#   $\bar v_0 = \bar v_1 \cdot x_0 + \bar v_4 \cdot e^{v_0}$, and it must be complete before you
+#   go further back to $x_0$ and $x_1$;
+# * $x_0$ is used **three** times ($v_0$, $v_1$, $v_2$): three contributions;
+# * on the way from $v_4 = e^{v_0}$ to $x_0$ you pass through $v_0$, whose local derivative
+#   $1/x_1$ must not be forgotten;
 # * $\partial(a/b)/\partial b = -a/b^2$, and $\partial \cos(a)/\partial a = -\sin(a)$.
 #
 # ### Exercise 5: the gradient of f
@@ -987,127 +539,32 @@ def f_gradient(x0, x1):
     '''(df/dx0, df/dx1) of f = (x0^2 / x1) cos(x0) + exp(x0 / x1), by adjoints.'''
     v = evaluation_trace(x0, x1)
     ### BEGIN SOLUTION
-    v6b = 1.0
-    v3b = v6b * 1.0                  # v6 = v3 + v5
-    v5b = v6b * 1.0
-    v4b = v5b * v["v5"]              # v5 = exp(v4)
-    v1b = v3b * v["v2"]              # v3 = v1 * v2: swap
+    v5b = 1.0
+    v3b = v5b * 1.0                      # v5 = v3 + v4
+    v4b = v5b * 1.0
+    v1b = v3b * v["v2"]                  # v3 = v1 * v2: swap
     v2b = v3b * v["v1"]
-    v0b = v1b * (1 / x1)             # v1 = v0 / x1
-    x0b = v0b * 2 * x0 + v2b * (-math.sin(x0)) + v4b * (1 / x1)   # three uses of x0
-    x1b = v1b * (-v["v0"] / x1 ** 2) + v4b * (-x0 / x1 ** 2)      # two uses of x1
+    v0b = v4b * v["v4"] + v1b * x0       # v0 is used twice: v4 = exp(v0), v1 = x0 * v0
+    x0b = v0b * (1 / x1) + v1b * v["v0"] + v2b * (-math.sin(x0))   # three uses of x0
+    x1b = v0b * (-x0 / x1 ** 2)                                     # x1 only through v0
     return x0b, x1b
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_f_gradient_x0", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from itertools import combinations
-
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, what, exact=None):
-    g = np.asarray(f_gradient(x0, x1), dtype=float)
-    assert g.shape == (2,), report("f_gradient(x0, x1) returns two numbers (df/dx0, df/dx1)", got=g)
-    got = float(g[0])
-    slope = central_difference(lambda t: t ** 2 / x1 * math.cos(t) + math.exp(t / x1), x0)
-    want = float(exact(x0, x1)) if exact else slope
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    # the three contributions, through v0 = x0^2, v2 = cos(x0) and v4 = x0 / x1
-    via_sq = math.cos(x0) / x1 * 2 * x0
-    via_cos = x0 ** 2 / x1 * -math.sin(x0)
-    via_exp = math.exp(x0 / x1) / x1
-    hint = None
-    if abs(got - (via_sq + via_cos + via_exp * x1)) <= near:
-        hint = misconception("exp-inner-derivative",
-                             "exp(x0/x1) is exp of v4 = x0/x1: the chain continues through v4, "
-                             "times dv4/dx0 = 1/x1")
-    elif abs(got - (via_sq - via_cos + via_exp)) <= near:
-        hint = misconception("cos-derivative-sign", "d cos(a)/da = -sin(a): check the sign of the cos contribution")
-    elif any(abs(got - sum(part)) <= near for r in (1, 2) for part in combinations([via_sq, via_cos, via_exp], r)):
-        hint = misconception("reused-variable-not-summed",
-                             "x0 is used three times (in v0, v2 and v4): its adjoint is the sum of three contributions")
-    elif what == "random inputs" and abs(got - 36.1067696167) <= 1e-6:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"df/dx0 from f_gradient, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x0": x0, "x1": x1}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.5, 0.5)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_f_gradient_x0
+check_f_gradient_x0(f_gradient)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1):
-    return 2 * x0 / x1 * math.cos(x0) - x0 ** 2 / x1 * math.sin(x0) + math.exp(x0 / x1) / x1
-
-
-rng = np.random.default_rng(2037)
-for _ in range(5):
-    check(float(rng.uniform(-2, 2)), float(rng.choice([-1, 1]) * rng.uniform(0.5, 2)), "random inputs", exact)
+from course_hidden.chain_rule import check_f_gradient_x0_random
+check_f_gradient_x0_random(f_gradient)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_f_gradient_x1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-
-HARD_CODED = misconception("hard-coded-answer",
-                           "this is the example's number whatever the inputs: compute it from the function's arguments")
-SLOPE = misconception("numerical-slope",
-                      "this matches a numerical slope to about six digits but not the exact derivative: "
-                      "use the chain rule, not central differences")
-
-
-def check(x0, x1, what, exact=None):
-    g = np.asarray(f_gradient(x0, x1), dtype=float)
-    assert g.shape == (2,), report("f_gradient(x0, x1) returns two numbers (df/dx0, df/dx1)", got=g)
-    got = float(g[1])
-    slope = central_difference(lambda t: x0 ** 2 / t * math.cos(x0) + math.exp(x0 / t), x1)
-    want = float(exact(x0, x1)) if exact else slope
-    near = 1e-6 * (1 + abs(want))
-    tol = 1e-11 * (1 + abs(want)) if exact else near
-    via_v1 = math.cos(x0) * -(x0 ** 2) / x1 ** 2
-    via_v4 = math.exp(x0 / x1) * -x0 / x1 ** 2
-    hint = None
-    if any(abs(got - w) <= near for w in (-via_v1 + via_v4, via_v1 - via_v4, -via_v1 - via_v4)):
-        hint = misconception("division-derivative-sign",
-                             "d(a/b)/db = -a/b^2: both quotients v1 = v0/x1 and v4 = x0/x1 fall as x1 grows")
-    elif abs(got - (via_v1 + math.exp(x0 / x1))) <= near:
-        hint = misconception("exp-inner-derivative",
-                             "exp(x0/x1) is exp of v4 = x0/x1: multiply by dv4/dx1 = -x0/x1^2")
-    elif abs(got - via_v1) <= near or abs(got - via_v4) <= near:
-        hint = misconception("reused-variable-not-summed",
-                             "x1 is used twice (in v1 and v4): its adjoint is the sum of both contributions")
-    elif what == "random inputs" and abs(got - (-121.1498563541)) <= 1e-6:
-        hint = HARD_CODED
-    elif abs(got - want) <= near:
-        hint = SLOPE
-    assert abs(got - want) <= tol, report(
-        f"df/dx1 from f_gradient, {what} (expected: {'exact' if exact else 'numerical slope'})",
-        inputs={"x0": x0, "x1": x1}, expected=want, got=got, tol=tol, hint=hint)
-
-
-for example in [(1.5, 0.5)]:  # the example in the text
-    check(*example, "the example")
+from course.checks.chain_rule import check_f_gradient_x1
+check_f_gradient_x1(f_gradient)
 ### BEGIN HIDDEN TESTS
-
-
-def exact(x0, x1):
-    return -(x0 ** 2) / x1 ** 2 * math.cos(x0) - x0 / x1 ** 2 * math.exp(x0 / x1)
-
-
-rng = np.random.default_rng(2038)
-for _ in range(5):
-    check(float(rng.uniform(-2, 2)), float(rng.choice([-1, 1]) * rng.uniform(0.5, 2)), "random inputs", exact)
+from course_hidden.chain_rule import check_f_gradient_x1_random
+check_f_gradient_x1_random(f_gradient)
 ### END HIDDEN TESTS
 
 # %%
@@ -1115,6 +572,96 @@ hand = f_gradient(1.5, 0.5)
 numeric = gradient(lambda x0, x1: x0 ** 2 / x1 * math.cos(x0) + math.exp(x0 / x1), [1.5, 0.5])
 for name, mine, slope in zip(["x0", "x1"], hand, numeric):
     print(f"df/d{name}: by adjoints {mine:+.10f}   numerical slope {slope:+.10f}")
+
+# %% [markdown]
+# The shared node, stepped through by the engine. $v_0 = x_0/x_1$ is **one** node with two
+# arrows leaving it. Press **next** until the backward pass reaches it: it receives two
+# contributions, $\bar v_1 \cdot x_0$ through the product and $\bar v_4 \cdot e^{v_0}$ through the
+# exponential, each added with `+=`; only then does it pass its gradient on to $x_0$ and $x_1$.
+
+# %%
+fx0, fx1 = Value(1.5, label="x0"), Value(0.5, label="x1")
+fv0 = fx0 / fx1
+fv0.label = "v0"
+GraphStepper(fx0 * fv0 * fx0.cos() + fv0.exp(),
+             title="f = x0 * v0 * cos(x0) + exp(v0) with v0 = x0 / x1: one node, two contributions")
+
+# %% [markdown]
+# ## 5. The other direction: forward mode by hand
+#
+# Reverse mode sends one number backward from the output and collects every input's partial in
+# one sweep. **Forward mode** goes the other way, alongside the evaluation itself: choose a
+# direction in which to move the inputs, $\dot x_0$ and $\dot x_1$ (the **seeds**), and carry with
+# every intermediate variable its **tangent** $\dot v_i$, how fast it moves when the inputs move
+# that way. Each tangent comes from the tangents of the step's inputs, with the very same local
+# derivatives as before:
+#
+# $$\dot v_i = \sum_{j \,:\, v_j \text{ is an input of } v_i} \frac{\partial v_i}{\partial v_j}\, \dot v_j .$$
+#
+# For the first step of $f$, $v_0 = x_0/x_1$, that is
+# $\dot v_0 = \dot x_0 / x_1 - x_0 \dot x_1 / x_1^2$; a product $v_1 = x_0 \cdot v_0$ has two terms,
+# $\dot v_1 = \dot x_0 \, v_0 + x_0 \, \dot v_0$ (the product rule); $v_4 = e^{v_0}$ gives
+# $\dot v_4 = e^{v_0}\, \dot v_0$ (the local derivative **times the input's tangent**). With the seeds
+# $\dot x_0 = 1, \dot x_1 = 0$ the last tangent $\dot v_5$ is $\partial f/\partial x_0$; with
+# $\dot x_0 = 0, \dot x_1 = 1$ it is $\partial f/\partial x_1$: **one forward sweep per input**,
+# where reverse mode needed one sweep for all of them.
+#
+# ### Exercise 6: the tangent trace
+#
+# Write `tangent_trace(x0, x1, dx0, dx1)`, returning the tangents
+# `{"v0": ..., ..., "v5": ...}` of the six variables of section 1 when the inputs move with
+# tangents `dx0` and `dx1`, computed in order, each from the tangents before it. At
+# $(1.5, 0.5)$ with seeds $(1, 0)$ you should find $\dot v_0 = 2$, $\dot v_1 = 6$ and
+# $\dot v_5 = \partial f/\partial x_0 \approx 36.1068$, the number your `f_gradient` gave.
+
+# %% nbgrader={"grade": false, "grade_id": "tangent_trace", "locked": false, "schema_version": 3, "solution": true}
+def tangent_trace(x0, x1, dx0, dx1):
+    '''The tangents of v0 ... v5 of f when x0 and x1 move with tangents dx0 and dx1, as a dict.'''
+    v = evaluation_trace(x0, x1)
+    ### BEGIN SOLUTION
+    t = {"v0": dx0 / x1 - x0 * dx1 / x1 ** 2}          # v0 = x0 / x1: quotient rule
+    t["v1"] = dx0 * v["v0"] + x0 * t["v0"]              # v1 = x0 * v0: product rule, two terms
+    t["v2"] = -math.sin(x0) * dx0                       # v2 = cos(x0)
+    t["v3"] = t["v1"] * v["v2"] + v["v1"] * t["v2"]     # v3 = v1 * v2
+    t["v4"] = v["v4"] * t["v0"]                         # v4 = exp(v0): times the tangent of v0
+    t["v5"] = t["v3"] + t["v4"]                         # v5 = v3 + v4
+    return t
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_tangent_trace_seed_x0", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.checks.chain_rule import check_tangent_trace_seed_x0
+check_tangent_trace_seed_x0(tangent_trace)
+### BEGIN HIDDEN TESTS
+from course_hidden.chain_rule import check_tangent_trace_seed_x0_random
+check_tangent_trace_seed_x0_random(tangent_trace)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_tangent_trace_seed_x1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.checks.chain_rule import check_tangent_trace_seed_x1
+check_tangent_trace_seed_x1(tangent_trace)
+### BEGIN HIDDEN TESTS
+from course_hidden.chain_rule import check_tangent_trace_any_direction_random
+check_tangent_trace_any_direction_random(tangent_trace)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The whole forward-mode trace as a table: every variable's value and its tangent for each seed.
+# The last row is the gradient, one column per sweep, and it agrees with your adjoints.
+
+# %%
+values_f = evaluation_trace(1.5, 0.5)
+along_x0, along_x1 = tangent_trace(1.5, 0.5, 1.0, 0.0), tangent_trace(1.5, 0.5, 0.0, 1.0)
+rows = ["| variable | value | tangent, seeds $(1, 0)$ | tangent, seeds $(0, 1)$ |", "|---|---|---|---|"]
+rows += [f"| `{definition(s)}` | {values_f[s.name]:.6f} | {along_x0[s.name]:+.6f} | {along_x1[s.name]:+.6f} |"
+         for s in F_STEPS]
+display(Markdown("\n".join(rows)))
+print(f"df/dx0: forward mode {along_x0['v5']:+.10f}   adjoints {f_gradient(1.5, 0.5)[0]:+.10f}")
+print(f"df/dx1: forward mode {along_x1['v5']:+.10f}   adjoints {f_gradient(1.5, 0.5)[1]:+.10f}")
+
+# %% [markdown]
+# Notebook 04 makes a number type that carries its tangent along (a **dual number**), so that
+# any program computes this table by itself.
 
 # %% [markdown]
 # ## Summary
@@ -1127,8 +674,10 @@ for name, mine, slope in zip(["x0", "x1"], hand, numeric):
 # * The chain rule, applied from the output backward, gives every adjoint
 #   $\bar v_i = \partial y/\partial v_i$ in one sweep; a variable used several times **adds** the
 #   contributions of all its uses.
+# * Forward mode carries a tangent $\dot v_i$ with every variable, from seeds on the inputs, with
+#   the same local derivatives: one sweep per input, where reverse mode needs one for all.
 # * Numerical slopes agree with all of it, to eight digits or more: the accuracy of notebook 01's
 #   central differences.
 #
 # In notebook 03 you will build a small engine that does this bookkeeping for any expression,
-# and the first bug it will show you is the last bullet: forgetting to add.
+# and the first bug it will show you is the one the third bullet warns about: forgetting to add.

@@ -38,7 +38,6 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from course.rules import RULES
-from course.checks import report, misconception, worst
 from course.numeric import gradient as central_gradient
 
 # %% [markdown]
@@ -193,167 +192,65 @@ class Dual:
 # Python function `f` works on all of them.
 
 # %%
-from course.dual import sin, cos, exp, log, tanh
+def method_or_math(name):
+    """name(x): the method x.name() for a Dual, a tape variable or a Value; math.name(x) for a number."""
+    def fn(x):
+        return getattr(x, name)() if hasattr(x, name) else getattr(math, name)(x)
+    fn.__name__ = name
+    return fn
+
+sin, cos, exp, log, tanh = (method_or_math(name) for name in ("sin", "cos", "exp", "log", "tanh"))
 
 x = Dual(3.0, 1.0)       # the input, seeded with tangent 1
 print(x * x + 2 * x)     # value 15, tangent d(x² + 2x)/dx = 2x + 2 = 8
 print(sin(x))            # value sin 3, tangent cos 3
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_constants", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-x = Dual(3.0, 1.0)
-cases = {"x + 2": x + 2, "2 + x": 2 + x, "x - 4": x - 4, "x * 5": x * 5, "5 * x": 5 * x}
-expected = {"x + 2": 1.0, "2 + x": 1.0, "x - 4": 1.0, "x * 5": 5.0, "5 * x": 5.0}
-one_seeded = {"x + 2": 2.0, "2 + x": 2.0, "x - 4": 0.0, "x * 5": 8.0, "5 * x": 8.0}
-for name, d in cases.items():
-    got = float(d.tangent)
-    assert abs(got - expected[name]) <= 1e-12, report(
-        f"tangent of {name} with x = Dual(3.0, tangent=1.0)", expected=expected[name], got=got, tol=1e-12,
-        hint=misconception("constant-seeded-one",
-                           "a plain number is a constant: Dual.lift must give it tangent 0, "
-                           "only the input you differentiate by is seeded with 1")
-        if abs(got - one_seeded[name]) <= 1e-12 else "a constant carries tangent 0 (see Dual.lift)")
+from course.checks.forward_reverse import check_dual_constants
+check_dual_constants(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    a, c, t = rng.uniform(-3, 3, size=3)
-    x = Dual(a, t)
-    for name, d, want in [("x + c", x + c, t), ("c + x", c + x, t), ("c * x", c * x, c * t),
-                          ("x - c", x - c, t), ("x * c", x * c, c * t)]:
-        assert abs(float(d.value) - {"x + c": a + c, "c + x": a + c, "c * x": c * a,
-                                     "x - c": a - c, "x * c": a * c}[name]) <= 1e-12, report(
-            f"value of {name}", inputs={"x": a, "c": c})
-        assert abs(float(d.tangent) - want) <= 1e-12, report(
-            f"tangent of {name}", inputs={"x": a, "tangent": t, "c": c}, expected=want,
-            got=float(d.tangent), tol=1e-12,
-            hint=misconception("constant-seeded-one", "a plain number is a constant with tangent 0"))
+from course_hidden.forward_reverse import check_dual_constants_random
+check_dual_constants_random(Dual)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_product_rule", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-x = Dual(3.0, 1.0)   # seeded input
-y = Dual(4.0, 0.0)   # another input, not seeded
-for name, d, want, wrong in [("x * x", x * x, 6.0, 3.0), ("x * y", x * y, 4.0, None), ("y * x", y * x, 4.0, 0.0)]:
-    got = float(d.tangent)
-    assert abs(float(d.value) - {"x * x": 9.0, "x * y": 12.0, "y * x": 12.0}[name]) <= 1e-12, report(
-        f"value of {name}", inputs={"x": 3.0, "y": 4.0}, got=float(d.value))
-    assert abs(got - want) <= 1e-12, report(
-        f"tangent of {name} with x = Dual(3, 1), y = Dual(4, 0)", expected=want, got=got, tol=1e-12,
-        hint=misconception("product-rule-missing-term",
-                           "d(ab) = da·b + a·db has two terms: add both self.tangent*other.value "
-                           "and self.value*other.tangent")
-        if wrong is not None and abs(got - wrong) <= 1e-12 else "product rule: d(ab) = da·b + a·db")
+from course.checks.forward_reverse import check_dual_product_rule
+check_dual_product_rule(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    a, b, ta, tb = rng.uniform(-3, 3, size=4)
-    got = float((Dual(a, ta) * Dual(b, tb)).tangent)
-    want = ta * b + a * tb
-    assert abs(got - want) <= 1e-12, report(
-        "tangent of a * b", inputs={"a": a, "da": ta, "b": b, "db": tb}, expected=want, got=got,
-        tol=1e-12, hint=misconception("product-rule-missing-term", "d(ab) = da·b + a·db has two terms"))
+from course_hidden.forward_reverse import check_dual_product_rule_random
+check_dual_product_rule_random(Dual)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_quotient_and_reflected", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-x = Dual(2.0, 1.0)
-y = Dual(4.0, 0.0)
-cases = [("x / y", x / y, 0.5, 0.25), ("y / x", y / x, 2.0, -1.0), ("2 - x", 2 - x, 0.0, -1.0),
-         ("2 / x", 2 / x, 1.0, -0.5), ("-x", -x, -2.0, -1.0)]
-for name, d, value, tangent in cases:
-    got_v, got_t = float(d.value), float(d.tangent)
-    swapped = {"2 - x": (0.0, 1.0), "2 / x": (1.0, 0.5)}.get(name)
-    hint = (misconception("reflected-operands-swapped",
-                          f"{name} came out as if the operands were swapped: in __rsub__ / __rtruediv__ "
-                          "the plain number `other` comes first")
-            if swapped is not None and abs(got_t - swapped[1]) <= 1e-12 else
-            "quotient rule: d(a/b) = (da·b - a·db) / b²")
-    assert abs(got_v - value) <= 1e-12, report(f"value of {name} with x = 2, y = 4", expected=value, got=got_v, tol=1e-12, hint=hint)
-    assert abs(got_t - tangent) <= 1e-12, report(
-        f"tangent of {name} with x = Dual(2, 1), y = Dual(4, 0)", expected=tangent, got=got_t, tol=1e-12, hint=hint)
+from course.checks.forward_reverse import check_dual_quotient_and_reflected
+check_dual_quotient_and_reflected(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    a, b, ta, tb = rng.uniform(0.5, 3, size=4)
-    d = Dual(a, ta) / Dual(b, tb)
-    want = (ta * b - a * tb) / b ** 2
-    assert abs(float(d.tangent) - want) <= 1e-12, report(
-        "tangent of a / b", inputs={"a": a, "da": ta, "b": b, "db": tb}, expected=want,
-        got=float(d.tangent), tol=1e-12)
-    c = float(rng.uniform(-3, 3))
-    for name, d, want in [("c - a", c - Dual(a, ta), -ta), ("c / a", c / Dual(a, ta), -c * ta / a ** 2)]:
-        assert abs(float(d.tangent) - want) <= 1e-12, report(
-            f"tangent of {name}", inputs={"a": a, "da": ta, "c": c}, expected=want, got=float(d.tangent), tol=1e-12)
+from course_hidden.forward_reverse import check_dual_quotient_and_reflected_random
+check_dual_quotient_and_reflected_random(Dual)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_power", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-x = Dual(2.0, 1.0)
-for k, value, tangent in [(3, 8.0, 12.0), (0.5, math.sqrt(2.0), 0.5 / math.sqrt(2.0)), (-1, 0.5, -0.25)]:
-    d = x ** k
-    got_v, got_t = float(d.value), float(d.tangent)
-    assert abs(got_v - value) <= 1e-12 and abs(got_t - tangent) <= 1e-12, report(
-        f"x ** {k} with x = Dual(2, 1)", expected=(value, tangent), got=(got_v, got_t), tol=1e-12,
-        hint="power rule: d(a^k) = k a^(k-1) da")
+from course.checks.forward_reverse import check_dual_power
+check_dual_power(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    a, t, k = rng.uniform(0.5, 3), rng.uniform(-2, 2), rng.uniform(-3, 3)
-    got = float((Dual(a, t) ** k).tangent)
-    want = k * a ** (k - 1) * t
-    assert abs(got - want) <= 1e-10 * max(1.0, abs(want)), report(
-        "tangent of a ** k", inputs={"a": a, "da": t, "k": k}, expected=want, got=got, tol=1e-10)
+from course_hidden.forward_reverse import check_dual_power_random
+check_dual_power_random(Dual)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_chain_rule", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-x = Dual(0.7, 1.0)
-u = 3 * x    # inner function, du/dx = 3
-cases = [("sin(3x)", sin(u), 3 * math.cos(2.1), math.cos(2.1)),
-         ("cos(3x)", cos(u), -3 * math.sin(2.1), -math.sin(2.1)),
-         ("exp(3x)", exp(u), 3 * math.exp(2.1), math.exp(2.1)),
-         ("log(3x)", log(u), 1 / 0.7, 1 / 2.1),
-         ("tanh(3x)", tanh(u), 3 * (1 - math.tanh(2.1) ** 2), 1 - math.tanh(2.1) ** 2)]
-for name, d, want, outer_only in cases:
-    got = float(d.tangent)
-    assert abs(got - want) <= 1e-12, report(
-        f"tangent of {name} at x = Dual(0.7, 1)", expected=want, got=got, tol=1e-12,
-        hint=misconception("chain-rule-missing-inner",
-                           "this is only the outer derivative g'(u): multiply it by the inner "
-                           "derivative, the argument's tangent (self.tangent)")
-        if abs(got - outer_only) <= 1e-12 else "chain rule: d g(u) = g'(u) · du")
+from course.checks.forward_reverse import check_dual_chain_rule
+check_dual_chain_rule(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    a, c = rng.uniform(0.2, 1.5, size=2)
-    u = c * Dual(a, 1.0)
-    for name, d, want in [("sin", sin(u), c * math.cos(c * a)), ("cos", cos(u), -c * math.sin(c * a)),
-                          ("exp", exp(u), c * math.exp(c * a)), ("log", log(u), 1 / a),
-                          ("tanh", tanh(u), c * (1 - math.tanh(c * a) ** 2))]:
-        assert abs(float(d.tangent) - want) <= 1e-10 * max(1.0, abs(want)), report(
-            f"tangent of {name}(c x)", inputs={"x": a, "c": c}, expected=want, got=float(d.tangent), tol=1e-10,
-            hint=misconception("chain-rule-missing-inner", "multiply the outer derivative by the argument's tangent"))
+from course_hidden.forward_reverse import check_dual_chain_rule_random
+check_dual_chain_rule_random(Dual)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_dual_matches_rule_table", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-from course.rules import RULES
-def check(name, a, t):
-    d = getattr(Dual(a, t), name)()
-    y = RULES[name].value(a)
-    want = RULES[name].local((a,), y)[0] * t
-    assert abs(float(d.value) - y) <= 1e-12 * max(1.0, abs(y)), report(
-        f"value of {name}(Dual({a:.6g}, {t:.6g}))", expected=y, got=float(d.value), tol=1e-12)
-    assert abs(float(d.tangent) - want) <= 1e-12 * max(1.0, abs(want)), report(
-        f"tangent of {name}(Dual({a:.6g}, {t:.6g}))", expected=want, got=float(d.tangent), tol=1e-12,
-        hint=f"the rule table says: {RULES[name].derivative}")
-for name in ["sin", "cos", "exp", "log", "tanh"]:
-    check(name, 1.3, 1.0)
+from course.checks.forward_reverse import check_dual_matches_rule_table
+check_dual_matches_rule_table(Dual)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for name in ["sin", "cos", "exp", "log", "tanh"]:
-    for _ in range(5):
-        check(name, float(rng.uniform(0.1, 3.0)), float(rng.normal()))
+from course_hidden.forward_reverse import check_dual_matches_rule_table_random
+check_dual_matches_rule_table_random(Dual)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -401,62 +298,19 @@ def jvp(f, xs, v):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_jvp_partial_x0", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-x0, x1 = 1.5, 2.0
-dfdx0 = (2 * x0 / x1) * math.cos(x0) - (x0 ** 2 / x1) * math.sin(x0) + math.exp(x0 / x1) / x1
-dfdx1 = -(x0 ** 2 / x1 ** 2) * math.cos(x0) - (x0 / x1 ** 2) * math.exp(x0 / x1)
-value, tangent = jvp(f, [x0, x1], [1.0, 0.0])
-got = float(tangent)
-assert abs(float(value) - f(x0, x1)) <= 1e-12, report("value returned by jvp(f, [1.5, 2.0], [1, 0])",
-                                                      expected=f(x0, x1), got=float(value))
-assert abs(got - dfdx0) <= 1e-10, report(
-    "df/dx0 = jvp(f, [1.5, 2.0], [1, 0])[1]", expected=dfdx0, got=got, tol=1e-10,
-    hint=misconception("every-input-seeded",
-                       "this is df/dx0 + df/dx1: seed each input with its entry of v, "
-                       "not every input with 1")
-    if abs(got - (dfdx0 + dfdx1)) <= 1e-10 else "seed input i with tangent v[i]")
+from course.checks.forward_reverse import check_jvp_partial_x0
+check_jvp_partial_x0(jvp)
 
 # %% nbgrader={"grade": true, "grade_id": "test_jvp_vector_output", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, worst
-def g(a, b):
-    return [a * b, sin(a) + b, 7.0]
-value, tangent = jvp(g, [0.5, 2.0], [1.0, -1.0])
-value, tangent = np.asarray(value, dtype=float), np.asarray(tangent, dtype=float)
-want = np.array([1.0 * 2.0 + 0.5 * -1.0, math.cos(0.5) - 1.0, 0.0])
-assert value.shape == (3,) and np.allclose(value, [1.0, math.sin(0.5) + 2.0, 7.0], atol=1e-12), report(
-    "values of g(a, b) = [a*b, sin(a) + b, 7] at (0.5, 2)", got=value)
-assert tangent.shape == (3,) and np.allclose(tangent, want, atol=1e-12), report(
-    "J v for g(a, b) = [a*b, sin(a) + b, 7] at (0.5, 2), v = (1, -1)", expected=want, got=tangent,
-    tol=1e-12, hint=worst(tangent, want))
+from course.checks.forward_reverse import check_jvp_vector_output
+check_jvp_vector_output(jvp)
 
 # %% nbgrader={"grade": true, "grade_id": "test_jvp_random_directions", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report
-x0, x1, v = 0.8, 1.7, np.array([0.3, -0.7])
-grad = np.array([(2 * x0 / x1) * math.cos(x0) - (x0 ** 2 / x1) * math.sin(x0) + math.exp(x0 / x1) / x1,
-                 -(x0 ** 2 / x1 ** 2) * math.cos(x0) - (x0 / x1 ** 2) * math.exp(x0 / x1)])
-got = float(jvp(f, [x0, x1], list(v))[1])
-assert abs(got - grad @ v) <= 1e-10, report("jvp(f, [0.8, 1.7], [0.3, -0.7]): the directional derivative grad f . v",
-                                            expected=grad @ v, got=got, tol=1e-10,
-                                            hint="seed input i with tangent v[i]; one pass gives grad f . v")
+from course.checks.forward_reverse import check_jvp_direction
+check_jvp_direction(jvp)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    x0, x1 = rng.uniform(0.5, 2.5, size=2)
-    v = rng.normal(size=2)
-    grad = np.array([(2 * x0 / x1) * math.cos(x0) - (x0 ** 2 / x1) * math.sin(x0) + math.exp(x0 / x1) / x1,
-                     -(x0 ** 2 / x1 ** 2) * math.cos(x0) - (x0 / x1 ** 2) * math.exp(x0 / x1)])
-    got = float(jvp(f, [x0, x1], list(v))[1])
-    assert abs(got - grad @ v) <= 1e-9, report("jvp(f, x, v) in a random direction",
-                                                inputs={"x0": x0, "x1": x1, "v": v}, expected=grad @ v, got=got, tol=1e-9)
-    a, b, c = rng.uniform(0.5, 2.0, size=3)
-    w = rng.normal(size=3)
-    h = lambda a, b, c: [a * b * c, exp(a) / b, tanh(c - a)]
-    J = np.array([[b * c, a * c, a * b],
-                  [math.exp(a) / b, -math.exp(a) / b ** 2, 0.0],
-                  [-(1 - math.tanh(c - a) ** 2), 0.0, 1 - math.tanh(c - a) ** 2]])
-    got = np.asarray(jvp(h, [a, b, c], list(w))[1], dtype=float)
-    assert got.shape == (3,) and np.allclose(got, J @ w, atol=1e-9), report(
-        "J v of a function with 3 inputs and 3 outputs in a random direction", expected=J @ w, got=got, tol=1e-9)
+from course_hidden.forward_reverse import check_jvp_random
+check_jvp_random(jvp)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -501,16 +355,29 @@ print("central differences:     ", central_gradient(f, [1.5, 2.0]))
 from course.tape import Tape
 
 tape = Tape()
-x0, x1 = tape.variable(1.5), tape.variable(2.0)   # inputs: v0, v1
+x0, x1 = tape.variable(1.5), tape.variable(2.0)   # the inputs: indices 0 and 1 on the tape
 out = f(x0, x1)
-print(tape.listing())
+
+def named_listing(tape, inputs):
+    # The tape's lines, naming the values as notebook 02 did: the inputs by name, the k-th result v_k.
+    names = {v.index: name for name, v in inputs.items()}
+    names.update({e.out: f"v{k}" for k, e in enumerate(tape.entries)})
+    for e in tape.entries:
+        args = ", ".join([names.get(i, f"{tape.values[i]:g}") for i in e.inputs]
+                         + [f"{key}={value:g}" for key, value in e.params])
+        local = ", ".join(f"{d:.6g}" for d in e.local)
+        print(f"{names[e.out]} = {e.op}({args}) = {tape.values[e.out]:.6g}    local derivatives: ({local})")
+
+named_listing(tape, {"x0": x0, "x1": x1})
 print("output:", out)
 
 
 # %% [markdown]
-# `tape.values[i]` is the value $v_i$; `tape.entries` is the list of lines, each with `e.out` (the
-# index of the result), `e.inputs` (the indices of its operands) and `e.local` (one local derivative
-# per operand).
+# These are the seven intermediate variables $v_0, \dots, v_6$ of notebook 02's evaluation trace,
+# in the same order. On the tape every value has an **index**: `tape.values[i]` is the value at
+# index `i` (here $x_0$ and $x_1$ are at 0 and 1, $v_0 \dots v_6$ at 2 … 8), and a variable's index is
+# `x0.index`. `tape.entries` is the list of lines, each with `e.out` (the index of the result),
+# `e.inputs` (the indices of its operands) and `e.local` (one local derivative per operand).
 #
 # ### Exercise 3: the backward sweep
 #
@@ -538,7 +405,8 @@ print("gradient by forward mode:     ", gradient_forward(f, [1.5, 2.0]))
 # %% [markdown]
 # ### Both sweeps on one graph
 #
-# Here is $f$ once more, built with the course's `Value` engine so a widget can draw its graph.
+# Here is $f$ once more, built step by step with the course's `Value` engine so a widget can draw
+# its graph, with the names $v_0 \dots v_6$ of the tape above.
 # Switch between **forward mode** (the tangents flow from the seeded input to the output:
 # one sweep per input) and **reverse mode** (the adjoints flow from the output back to every
 # input: one sweep for all). Choose the seeded input from the menu and compare the last step
@@ -548,76 +416,34 @@ print("gradient by forward mode:     ", gradient_forward(f, [1.5, 2.0]))
 from course.engine import Value
 from course.sweeps import SweepStepper
 
+def named(v, name):
+    v.label = name   # the name the graph shows for this node
+    return v
+
 g0, g1 = Value(1.5, label="x0"), Value(2.0, label="x1")
-SweepStepper(f(g0, g1), wrt=g0, title="f(x0, x1): forward mode (tangents) and reverse mode (adjoints)")
+v0 = named(g0 ** 2, "v0")          # f step by step, as in notebook 02's evaluation trace
+v1 = named(v0 / g1, "v1")
+v2 = named(cos(g0), "v2")
+v3 = named(v1 * v2, "v3")
+v4 = named(g0 / g1, "v4")
+v5 = named(exp(v4), "v5")
+v6 = named(v3 + v5, "v6")
+SweepStepper(v6, wrt=g0, title="f(x0, x1): forward mode (tangents) and reverse mode (adjoints)")
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward_sweeps_in_reverse", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-t = Tape()
-a, b = t.variable(2.0), t.variable(3.0)
-y = sin(a * b)                               # v2 = a*b, v3 = sin(v2)
-adj = np.asarray(backward(t, y), dtype=float)
-got = adj[[a.index, b.index]]
-want = np.array([3.0 * math.cos(6.0), 2.0 * math.cos(6.0)])
-assert adj.shape == (len(t.values),), report("backward returns one adjoint per value on the tape",
-                                             expected=f"{len(t.values)} adjoints", got=f"{adj.shape[0]} adjoints")
-assert abs(adj[y.index] - 1.0) <= 1e-12, report("adjoint of the output itself", expected=1.0, got=adj[y.index])
-assert np.allclose(got, want, atol=1e-12), report(
-    "gradient of sin(a*b) at a = 2, b = 3", expected=want, got=got, tol=1e-12,
-    hint=misconception("tape-swept-forwards",
-                       "the sweep must go from the last entry to the first (reversed(tape.entries)): "
-                       "visited first-to-last, an entry passes on an adjoint that is still 0")
-    if np.allclose(got, 0.0) else "bar v_i += (local derivative) * bar v_out, last entry first")
+from course.checks.forward_reverse import check_backward_sweeps_in_reverse
+check_backward_sweeps_in_reverse(backward)
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward_accumulates", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-t = Tape()
-a, b = t.variable(2.0), t.variable(3.0)
-y = a * b + a                                # a is used twice
-adj = np.asarray(backward(t, y), dtype=float)
-got = adj[[a.index, b.index]]
-want = np.array([4.0, 2.0])
-assert np.allclose(got, want, atol=1e-12), report(
-    "gradient of a*b + a at a = 2, b = 3", expected=want, got=got, tol=1e-12,
-    hint=misconception("adjoint-assigned",
-                       "a value used twice gets a contribution from each use: accumulate with "
-                       "adj[i] += ..., never assign adj[i] = ...")
-    if np.allclose(got, [3.0, 2.0]) else "adjoints add up over every use of a value")
-t = Tape()
-a = t.variable(3.0)
-y = a * a
-got = float(np.asarray(backward(t, y), dtype=float)[a.index])
-assert abs(got - 6.0) <= 1e-12, report(
-    "d(a*a)/da at a = 3", expected=6.0, got=got, tol=1e-12,
-    hint=misconception("adjoint-assigned", "both operands of a*a are a: add both contributions (+=)")
-    if abs(got - 3.0) <= 1e-12 else None)
+from course.checks.forward_reverse import check_backward_accumulates
+check_backward_accumulates(backward)
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward_chain_rule", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception
-t = Tape()
-a = t.variable(0.5)
-y = exp(2 * tanh(a))                         # three entries in a chain
-got = float(np.asarray(backward(t, y), dtype=float)[a.index])
-th = math.tanh(0.5)
-want = math.exp(2 * th) * 2 * (1 - th ** 2)
-assert abs(got - want) <= 1e-12, report(
-    "d exp(2 tanh(a)) / da at a = 0.5", expected=want, got=got, tol=1e-12,
-    hint=misconception("adjoint-not-multiplied",
-                       "each contribution is (local derivative) * (adjoint of the entry's output): "
-                       "the adjoint carries the chain rule from the output down")
-    if abs(got - (1 - th ** 2)) <= 1e-12 else None)
+from course.checks.forward_reverse import check_backward_chain_rule
+check_backward_chain_rule(backward)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    p, q = rng.uniform(0.5, 2.5, size=2)
-    t = Tape()
-    a, b = t.variable(p), t.variable(q)
-    adj = np.asarray(backward(t, f(a, b)), dtype=float)
-    want = np.array([(2 * p / q) * math.cos(p) - (p ** 2 / q) * math.sin(p) + math.exp(p / q) / q,
-                     -(p ** 2 / q ** 2) * math.cos(p) - (p / q ** 2) * math.exp(p / q)])
-    assert np.allclose(adj[[a.index, b.index]], want, atol=1e-10), report(
-        "gradient of f by backward at a random point", inputs={"x0": p, "x1": q}, expected=want,
-        got=adj[[a.index, b.index]], tol=1e-10)
+from course_hidden.forward_reverse import check_backward_random
+check_backward_random(backward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -657,44 +483,15 @@ def vjp(f, xs, u):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_vjp_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, worst
-x0, x1 = 1.5, 2.0
-want = np.array([(2 * x0 / x1) * math.cos(x0) - (x0 ** 2 / x1) * math.sin(x0) + math.exp(x0 / x1) / x1,
-                 -(x0 ** 2 / x1 ** 2) * math.cos(x0) - (x0 / x1 ** 2) * math.exp(x0 / x1)])
-value, g = vjp(f, [x0, x1], 1.0)
-g = np.asarray(g, dtype=float)
-assert abs(float(value) - f(x0, x1)) <= 1e-12, report("value returned by vjp(f, [1.5, 2.0], 1.0)",
-                                                      expected=f(x0, x1), got=float(value))
-assert g.shape == (2,) and np.allclose(g, want, atol=1e-12), report(
-    "gradient of f at (1.5, 2) by vjp(f, [1.5, 2.0], 1.0)", expected=want, got=g, tol=1e-12, hint=worst(g, want))
+from course.checks.forward_reverse import check_vjp_gradient
+check_vjp_gradient(vjp)
 
 # %% nbgrader={"grade": true, "grade_id": "test_vjp_random_directions", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, worst
-def h(a, b, c):
-    return [a * b * c, exp(a) / b, tanh(c - a)]
-def jacobian_h(a, b, c):
-    s = 1 - math.tanh(c - a) ** 2
-    return np.array([[b * c, a * c, a * b], [math.exp(a) / b, -math.exp(a) / b ** 2, 0.0], [-s, 0.0, s]])
-u = np.array([1.0, -2.0, 0.5])
-got = np.asarray(vjp(h, [0.3, 1.2, 0.8], list(u))[1], dtype=float)
-want = u @ jacobian_h(0.3, 1.2, 0.8)
-assert got.shape == (3,) and np.allclose(got, want, atol=1e-12), report(
-    "u^T J for h(a, b, c) = [abc, exp(a)/b, tanh(c - a)] at (0.3, 1.2, 0.8), u = (1, -2, 0.5)",
-    expected=want, got=got, tol=1e-12, hint=worst(got, want))
+from course.checks.forward_reverse import check_vjp_direction
+check_vjp_direction(vjp)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(5):
-    x = rng.uniform(0.5, 2.0, size=3)
-    u = rng.normal(size=3)
-    got = np.asarray(vjp(h, list(x), list(u))[1], dtype=float)
-    want = u @ jacobian_h(*x)
-    assert got.shape == (3,) and np.allclose(got, want, atol=1e-10), report(
-        "u^T J in a random direction", inputs={"x": x, "u": u}, expected=want, got=got, tol=1e-10)
-    # the two products agree: u . (J v) == (u^T J) . v
-    v = rng.normal(size=3)
-    lhs = float(u @ np.asarray(jvp(h, list(x), list(v))[1], dtype=float))
-    rhs = float(np.asarray(vjp(h, list(x), list(u))[1], dtype=float) @ v)
-    assert abs(lhs - rhs) <= 1e-10, report("u . (J v) equals (u^T J) . v", expected=lhs, got=rhs, tol=1e-10)
+from course_hidden.forward_reverse import check_vjp_random
+check_vjp_random(vjp)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -722,6 +519,14 @@ def many_inputs(*xs):
     for i in range(n):
         total = sin(xs[i]) * xs[(i + 1) % n] + total
     return total
+
+def show_panels(*axes):
+    # Legends and grids on every panel, then the figure.
+    for ax in axes:
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+    plt.tight_layout()
+    plt.show()
 
 def best_time(fn, repeat=3):
     # The fastest of a few runs: the least disturbed by whatever else the machine does.
@@ -793,11 +598,7 @@ ax1.set(xlabel="n inputs", ylabel="time for the full gradient (ms)", title="f: R
 ax2.loglog(m_sizes, 1e3 * np.array(t_fwd_m), "o-", label="forward mode: 1 pass")
 ax2.loglog(m_sizes, 1e3 * np.array(t_rev_m), "s-", label="reverse mode: m sweeps")
 ax2.set(xlabel="m outputs", ylabel="time for the full Jacobian (ms)", title="f: R -> R^m")
-for ax in (ax1, ax2):
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-plt.tight_layout()
-plt.show()
+show_panels(ax1, ax2)
 
 # %% [markdown]
 # On the log-log plot, a line of slope 1 is cost $\propto n$ and slope 2 is $\propto n^2$. With $n$
@@ -856,52 +657,76 @@ print("d l_2/dx =", sp.diff(logistic(xs_, 2), xs_))
 print("at x = 0.3, sympy:", float(sp.diff(logistic(xs_, 2), xs_).subs(xs_, 0.3)),
       " reverse mode:", vjp(lambda x: logistic(x, 2), [0.3], 1.0)[1][0])
 
+# %% [markdown]
+# A fair race separates two costs. Symbolic differentiation pays **once** to differentiate the
+# expression (`sp.diff`) and compile the result into a Python function (`sp.lambdify`); after that,
+# each **evaluation** of the compiled derivative is plain arithmetic. Reverse mode has no one-off
+# step: every evaluation records the program on a tape and sweeps it. So we time the one-off work
+# and the evaluations separately.
+
 # %% tags=["slow"]
+from sympy.core.cache import clear_cache   # sympy remembers results: differentiate from scratch
+
+def per_call(fn, calls):
+    # The time of one call, from the fastest of a few batches of `calls` calls.
+    return best_time(lambda: [fn() for _ in range(calls)]) / calls
+
 depths = list(range(1, 9))
-size_f, size_df, tape_len, t_sym, t_ad = [], [], [], [], []
-from sympy.core.cache import clear_cache   # sympy remembers results: time it from scratch
-
-def symbolic_derivative(d):
-    clear_cache()
-    dexpr = sp.diff(logistic(xs_, d), xs_)
-    return dexpr, float(dexpr.subs(xs_, 0.3))
-
+size_f, size_df, tape_len, t_diff, t_compile, t_eval, t_tape = [], [], [], [], [], [], []
 for d in depths:
-    dexpr, value = symbolic_derivative(d)
-    t_sym.append(best_time(lambda: symbolic_derivative(d), repeat=2))
+    clear_cache()
+    start = time.perf_counter()
+    dexpr = sp.diff(logistic(xs_, d), xs_)                 # one-off: differentiate ...
+    t_diff.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    dldx = sp.lambdify(xs_, dexpr, modules="math")         # ... and compile
+    t_compile.append(time.perf_counter() - start)
+    t_eval.append(per_call(lambda: dldx(0.3), calls=200))  # every evaluation: the compiled derivative
+    t_tape.append(per_call(lambda: vjp(lambda x: logistic(x, d), [0.3], 1.0), calls=20))  # or the tape
     size_f.append(sp.count_ops(logistic(xs_, d)))
     size_df.append(sp.count_ops(dexpr))
-    ad = float(vjp(lambda x: logistic(x, d), [0.3], 1.0)[1][0])
-    t_ad.append(best_time(lambda: vjp(lambda x: logistic(x, d), [0.3], 1.0)))
     tape = Tape()
     logistic(tape.variable(0.3), d)
     tape_len.append(len(tape.entries))
-    assert abs(value - ad) <= 1e-9 * max(1.0, abs(ad))
+    ad = float(vjp(lambda x: logistic(x, d), [0.3], 1.0)[1][0])
+    if abs(dldx(0.3) - ad) > 1e-9 * max(1.0, abs(ad)):
+        raise RuntimeError(f"depth {d}: sympy says {dldx(0.3)}, reverse mode {ad}")
 
-print("depth   ops in f   ops in df/dx   tape entries   sympy (ms)   reverse mode (ms)")
-for row in zip(depths, size_f, size_df, tape_len, t_sym, t_ad):
-    print("{:5d} {:10d} {:14d} {:14d} {:12.2f} {:19.3f}".format(*row[:4], 1e3 * row[4], 1e3 * row[5]))
+print("depth  ops in f  ops in df/dx  tape entries   diff (ms)  lambdify (ms)  compiled df (µs)  tape (µs)")
+for row in zip(depths, size_f, size_df, tape_len, t_diff, t_compile, t_eval, t_tape):
+    print("{:5d} {:9d} {:13d} {:13d} {:11.1f} {:14.1f} {:17.2f} {:10.1f}".format(
+        *row[:4], 1e3 * row[4], 1e3 * row[5], 1e6 * row[6], 1e6 * row[7]))
+faster = [d for d, a, b in zip(depths, t_eval, t_tape) if a < b]
+print(f"the compiled derivative evaluated faster than the tape at depths {faster}")
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 ax1.semilogy(depths, size_df, "o-", label="sympy: operations in df/dx")
 ax1.semilogy(depths, size_f, "^-", label="sympy: operations in f")
 ax1.semilogy(depths, tape_len, "s-", label="autodiff: tape entries")
 ax1.set(xlabel="depth (steps of the logistic map)", ylabel="size", title="expression swell")
-ax2.semilogy(depths, 1e3 * np.array(t_sym), "o-", label="sympy: diff + evaluate")
-ax2.semilogy(depths, 1e3 * np.array(t_ad), "s-", label="reverse mode: record + sweep")
-ax2.set(xlabel="depth", ylabel="time (ms)", title="time for one derivative")
-for ax in (ax1, ax2):
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-plt.tight_layout()
-plt.show()
+ax2.semilogy(depths, 1e3 * (np.array(t_diff) + np.array(t_compile)), "o--", label="sympy, once: diff + lambdify")
+ax2.semilogy(depths, 1e3 * np.array(t_eval), "o-", label="sympy, each evaluation: compiled df/dx")
+ax2.semilogy(depths, 1e3 * np.array(t_tape), "s-", label="reverse mode, each evaluation: record + sweep")
+ax2.set(xlabel="depth", ylabel="time (ms)", title="one-off cost and cost per evaluation")
+show_panels(ax1, ax2)
 
 # %% [markdown]
-# The symbolic derivative doubles and more with every step; the tape grows by three entries.
+# The symbolic derivative more than doubles with every step; the tape grows by three entries.
+# Read the two costs apart:
+#
+# * **once**: differentiating and compiling grow with the swollen expression; at depth 8 they take
+#   far longer than thousands of evaluations by the tape;
+# * **each evaluation**: a compiled derivative is straight-line arithmetic with no bookkeeping, so
+#   for shallow programs it beats the tape (which records and sweeps every entry in Python) by a wide
+#   margin; but its cost grows with the swell, the tape's only with the program, so the gap closes
+#   as the program gets deeper and, deep enough, reverses (the last line of the table says where it
+#   stood in your run).
+#
 # Symbolic differentiation is not *wrong*: it gives a formula valid for every $x$, which autodiff
 # never does. And the swell comes from writing shared subexpressions out as a tree: a computer
-# algebra system that keeps the sharing (`sp.cse`, common subexpression elimination) recovers much
-# of it, and what it then computes is close to what reverse mode does with numbers.
+# algebra system that keeps the sharing (`sp.cse`, common subexpression elimination, or
+# `sp.lambdify(..., cse=True)`) recovers much of it, and what it then computes is close to what
+# reverse mode does with numbers.
 
 # %% [markdown]
 # ## 5 · Vectors and matrices
@@ -928,8 +753,8 @@ plt.show()
 # each input's `.grad`.
 
 # %%
-from course.matrix_ops import Add, SquaredError, leaf, apply
-from course.matrix_ops import backward as tree_backward
+from course.expression_tree import Add, SquaredError, leaf, apply
+from course.expression_tree import backward as tree_backward
 
 
 # %% [markdown]
@@ -953,57 +778,15 @@ class MatVec:
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_matvec_backward_square", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception, worst
-W = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0], [2.0, -2.0, 1.0]])
-x = np.array([0.5, -1.0, 2.0])
-g = np.array([1.0, -3.0, 0.25])
-op = MatVec()
-y = np.asarray(op.forward(W, x), dtype=float)
-dW, dx = (np.asarray(a, dtype=float) for a in op.backward(g))
-assert dx.shape == (3,) and np.allclose(dx, W.T @ g, atol=1e-12), report(
-    "dL/dx from MatVec.backward(g)", inputs={"W": W, "x": x, "g": g}, expected=W.T @ g, got=dx, tol=1e-12,
-    hint=misconception("jacobian-transposed", "this is W @ g: the gradient flows back through the "
-                       "transpose, dL/dx = W.T @ g") if dx.shape == (3,) and np.allclose(dx, W @ g) else worst(dx, W.T @ g))
-assert dW.shape == (3, 3) and np.allclose(dW, np.outer(g, x), atol=1e-12), report(
-    "dL/dW from MatVec.backward(g)", inputs={"W": W, "x": x, "g": g}, expected=np.outer(g, x), got=dW, tol=1e-12,
-    hint=misconception("jacobian-transposed", "this is x g^T, the transpose: dL/dW[i, j] = g[i] * x[j], "
-                       "np.outer(g, x)") if dW.shape == (3, 3) and np.allclose(dW, np.outer(x, g)) else worst(dW, np.outer(g, x)))
+from course.checks.forward_reverse import check_matvec_backward_square
+check_matvec_backward_square(MatVec)
 
 # %% nbgrader={"grade": true, "grade_id": "test_matvec_backward_rectangular", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception, worst
-W = np.arange(1.0, 7.0).reshape(2, 3)          # m = 2 outputs, n = 3 inputs
-x = np.array([1.0, 0.0, -1.0])
-g = np.array([0.5, -1.0])
-op = MatVec()
-op.forward(W, x)
-try:
-    grads, error = op.backward(g), ""
-except ValueError as e:                            # numpy's shape mismatch
-    grads, error = None, str(e)
-assert not error, report(
-    "MatVec.backward(g) with W of shape (2, 3) raised ValueError: " + error,
-    hint=misconception("jacobian-transposed", "shapes tell the orientation: dL/dx = W.T @ g has x's shape (3,), "
-                       "dL/dW = np.outer(g, x) has W's shape (2, 3)"))
-dW, dx = (np.asarray(a, dtype=float) for a in grads)
-assert dW.shape == (2, 3) and dx.shape == (3,), report(
-    "shapes of (dL/dW, dL/dx) for W of shape (2, 3)", expected=((2, 3), (3,)), got=(dW.shape, dx.shape),
-    hint=misconception("jacobian-transposed", "a gradient has the shape of what it is the gradient of"))
-assert np.allclose(dW, np.outer(g, x), atol=1e-12) and np.allclose(dx, W.T @ g, atol=1e-12), report(
-    "values of (dL/dW, dL/dx)", expected=(np.outer(g, x), W.T @ g), got=(dW, dx), tol=1e-12)
+from course.checks.forward_reverse import check_matvec_backward_rectangular
+check_matvec_backward_rectangular(MatVec)
 ### BEGIN HIDDEN TESTS
-import torch
-rng = np.random.default_rng(2026)
-for m, n in [(4, 3), (2, 5), (1, 1)]:
-    W, x, g = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
-    op = MatVec()
-    op.forward(W, x)
-    dW, dx = (np.asarray(a, dtype=float) for a in op.backward(g))
-    Wt = torch.tensor(W, requires_grad=True)
-    xt = torch.tensor(x, requires_grad=True)
-    tW, tx = torch.autograd.grad(Wt @ xt, (Wt, xt), grad_outputs=torch.tensor(g))
-    assert np.allclose(dW, tW.numpy(), atol=1e-12) and np.allclose(dx, tx.numpy(), atol=1e-12), report(
-        f"VJP of W @ x against torch in a random direction, W of shape {(m, n)}",
-        expected=(tW.numpy(), tx.numpy()), got=(dW, dx), tol=1e-12)
+from course_hidden.forward_reverse import check_matvec_backward_random
+check_matvec_backward_random(MatVec)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "tanh_op", "locked": false, "schema_version": 3, "solution": true}
@@ -1022,35 +805,11 @@ class Tanh:
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_tanh_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, misconception, worst
-z = np.array([-1.0, 0.0, 0.5, 2.0])
-g = np.array([2.0, -1.0, 0.5, 3.0])
-op = Tanh()
-y = np.tanh(z)
-op.forward(z)
-out = op.backward(g)
-assert isinstance(out, tuple) and len(out) == 1, report(
-    "Tanh.backward returns a tuple with one gradient, (dL/dz,)", got=type(out).__name__)
-dz = np.asarray(out[0], dtype=float)
-want = g * (1 - y ** 2)
-if dz.shape == want.shape and np.allclose(dz, 1 - y ** 2):
-    hint = misconception("incoming-gradient-dropped", "this is the local derivative 1 - y² alone: "
-                         "multiply it by the incoming gradient g (chain rule)")
-elif dz.shape == want.shape and np.allclose(dz, g * (1 - z ** 2)):
-    hint = misconception("tanh-derivative-of-input", "1 - tanh(z)² uses the output y = tanh(z), not z")
-else:
-    hint = worst(dz, want)
-assert dz.shape == want.shape and np.allclose(dz, want, atol=1e-12), report(
-    "dL/dz from Tanh.backward(g)", inputs={"z": z, "g": g}, expected=want, got=dz, tol=1e-12, hint=hint)
+from course.checks.forward_reverse import check_tanh_backward
+check_tanh_backward(Tanh)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for _ in range(3):
-    z, g = rng.normal(size=6), rng.normal(size=6)
-    op = Tanh()
-    op.forward(z)
-    dz = np.asarray(op.backward(g)[0], dtype=float)
-    assert np.allclose(dz, g * (1 - np.tanh(z) ** 2), atol=1e-12), report(
-        "Tanh VJP in a random direction", expected=g * (1 - np.tanh(z) ** 2), got=dz, tol=1e-12)
+from course_hidden.forward_reverse import check_tanh_backward_random
+check_tanh_backward_random(Tanh)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1091,19 +850,8 @@ print("max |tree - by hand|:",
           np.abs(x.grad - W.value.T @ delta).max()))
 
 # %% nbgrader={"grade": true, "grade_id": "test_layer_gradients_analytic", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, worst
-W_ = leaf(np.array([[0.2, -0.4], [1.0, 0.3], [-0.5, 0.6]]))
-x_ = leaf(np.array([1.5, -2.0]))
-b_ = leaf(np.array([0.1, 0.0, -0.2]))
-t_ = leaf(np.array([0.3, -0.3, 0.9]))
-L = apply(SquaredError(), apply(Tanh(), apply(Add(), apply(MatVec(), W_, x_), b_)), t_)
-tree_backward(L)
-y = np.tanh(W_.value @ x_.value + b_.value)
-delta = 2 * (y - t_.value) * (1 - y ** 2)
-for name, node, want in [("W", W_, np.outer(delta, x_.value)), ("b", b_, delta), ("x", x_, W_.value.T @ delta)]:
-    got = np.asarray(node.grad, dtype=float)
-    assert got.shape == want.shape and np.allclose(got, want, atol=1e-12), report(
-        f"dL/d{name} of L = sum((tanh(W x + b) - t)^2)", expected=want, got=got, tol=1e-12, hint=worst(got, want))
+from course.checks.forward_reverse import check_layer_gradients
+check_layer_gradients(MatVec, Tanh)
 
 # %% [markdown]
 # Two layers stacked, $L = \lVert \tanh(W_2 \tanh(W_1 x + b_1) + b_2) - t \rVert^2$, checked against
@@ -1137,28 +885,103 @@ for k in ours[1]:
     print(f"max |ours - torch| for dL/d{k}: {np.abs(ours[1][k] - theirs[1][k]).max():.2e}")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_layers_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course.checks import report, worst
-import torch
-def check(args, what):
-    ours = two_layer_grads(**args)[1]
-    ts = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-          for k, v in args.items() if k != "t"}
-    y = torch.tanh(ts["W2"] @ torch.tanh(ts["W1"] @ ts["x"] + ts["b1"]) + ts["b2"])
-    ((y - torch.tensor(args["t"], dtype=torch.float64)) ** 2).sum().backward()
-    for k, v in ts.items():
-        got, want = np.asarray(ours[k], dtype=float), v.grad.numpy()
-        assert got.shape == want.shape and np.allclose(got, want, atol=1e-10), report(
-            f"dL/d{k} of the two-layer loss against torch float64 ({what})", expected=want, got=got,
-            tol=1e-10, hint=worst(got, want))
-check(dict(W1=np.array([[0.5, -1.0], [0.3, 0.8], [-0.2, 0.1]]), b1=np.array([0.0, 0.1, -0.1]),
-           W2=np.array([[1.0, -0.5, 0.25]]), b2=np.array([0.2]), x=np.array([1.0, -0.5]),
-           t=np.array([0.7])), "fixed inputs")
+from course.checks.forward_reverse import check_two_layers_against_torch
+check_two_layers_against_torch(MatVec, Tanh)
 ### BEGIN HIDDEN TESTS
-rng = np.random.default_rng(2026)
-for n, h, m in [(3, 4, 2), (5, 2, 3)]:
-    check(dict(W1=rng.normal(size=(h, n)), b1=rng.normal(size=h), W2=rng.normal(size=(m, h)),
-               b2=rng.normal(size=m), x=rng.normal(size=n), t=rng.normal(size=m)), f"random, sizes {(n, h, m)}")
+from course_hidden.forward_reverse import check_two_layers_random
+check_two_layers_random(MatVec, Tanh)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The Jacobian that the VJP never builds
+#
+# For one layer $y = \tanh(Wx + b)$ the Jacobians exist, and for small sizes we can write them out.
+# With $d = 1 - y^2$ (elementwise):
+#
+# * $\partial y/\partial x = \mathrm{diag}(d)\, W$, a matrix of shape $(m, n)$;
+# * $\partial y_i/\partial W_{kj} = d_i\, [i = k]\, x_j$: three indices, shape $(m, m, n)$, and all
+#   but $mn$ of its $m^2 n$ entries are 0 (only row $i$ of $W$ moves $y_i$).
+#
+# Built explicitly and checked against PyTorch's `torch.autograd.functional.jacobian`:
+
+# %%
+def layer_jacobians(W, x, b):
+    # The explicit Jacobians of y = tanh(W x + b): dy/dx of shape (m, n), dy/dW of shape (m, m, n).
+    y = np.tanh(W @ x + b)
+    d = 1 - y ** 2
+    m, n = W.shape
+    J_x = d[:, None] * W                   # diag(d) @ W without building diag(d)
+    J_W = np.zeros((m, m, n))
+    for i in range(m):
+        J_W[i, i, :] = d[i] * x            # only row i of W moves y_i
+    return J_x, J_W
+
+rng = np.random.default_rng(6)
+W_, x_, b_ = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)
+J_x, J_W = layer_jacobians(W_, x_, b_)
+torch_J_W, torch_J_x = torch.autograd.functional.jacobian(
+    lambda W, x: torch.tanh(W @ x + torch.tensor(b_)), (torch.tensor(W_), torch.tensor(x_)))
+print("shapes:", J_x.shape, J_W.shape)
+print(f"max |ours - torch|: dy/dx {np.abs(J_x - torch_J_x.numpy()).max():.1e}, "
+      f"dy/dW {np.abs(J_W - torch_J_W.numpy()).max():.1e}")
+
+# %% [markdown]
+# A VJP with the Jacobians is a contraction, $g^\top J$; your `Tanh.backward` and `MatVec.backward`
+# give the same numbers without ever forming $J$:
+
+# %%
+def layer_vjp(W, x, b, g):
+    # (dL/dW, dL/dx) of y = tanh(W x + b) for dL/dy = g, by your backward methods: no Jacobian.
+    matvec, tanh_op = MatVec(), Tanh()
+    tanh_op.forward(matvec.forward(W, x) + b)
+    (dz,) = tanh_op.backward(g)
+    return matvec.backward(dz)
+
+g_ = rng.normal(size=3)
+dW_, dx_ = layer_vjp(W_, x_, b_, g_)
+print(f"max |g^T J - VJP|: for x {np.abs(g_ @ J_x - dx_).max():.1e}, "
+      f"for W {np.abs(np.tensordot(g_, J_W, axes=1) - dW_).max():.1e}")
+
+# %% [markdown]
+# What building the Jacobians costs, against the VJP, for square layers of growing size $n$
+# (time and the peak memory Python allocated, measured with `tracemalloc`):
+
+# %% tags=["slow"]
+import tracemalloc
+
+def peak_bytes(fn):
+    # The most memory allocated at once while fn runs (numpy's arrays included).
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+def vjp_by_jacobians(W, x, b, g):
+    J_x, J_W = layer_jacobians(W, x, b)
+    return np.tensordot(g, J_W, axes=1), g @ J_x
+
+jac_sizes = [8, 16, 32, 64, 128]
+t_jac, t_vjp_layer, mem_jac, mem_vjp = [], [], [], []
+for n in jac_sizes:
+    W_, x_, b_, g_ = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    by_jacobians, by_vjp = vjp_by_jacobians(W_, x_, b_, g_), layer_vjp(W_, x_, b_, g_)
+    if max(np.abs(a - c).max() for a, c in zip(by_jacobians, by_vjp)) > 1e-10:
+        raise RuntimeError(f"n = {n}: the Jacobians and the VJP disagree")
+    t_jac.append(best_time(lambda: vjp_by_jacobians(W_, x_, b_, g_)))
+    t_vjp_layer.append(best_time(lambda: layer_vjp(W_, x_, b_, g_)))
+    mem_jac.append(peak_bytes(lambda: vjp_by_jacobians(W_, x_, b_, g_)))
+    mem_vjp.append(peak_bytes(lambda: layer_vjp(W_, x_, b_, g_)))
+
+print("  n   Jacobians (ms)   VJP (ms)   time ratio   Jacobians (MB)   VJP (MB)   memory ratio")
+for n, a, c, ma, mc in zip(jac_sizes, t_jac, t_vjp_layer, mem_jac, mem_vjp):
+    print(f"{n:3d} {1e3 * a:16.3f} {1e3 * c:10.3f} {a / c:12.1f} {ma / 1e6:16.3f} {mc / 1e6:10.3f} {ma / mc:14.1f}")
+
+# %% [markdown]
+# The Jacobian of $y$ with respect to $W$ has $n^3$ entries for an $n \times n$ layer, so its memory
+# grows like $n^3$, and so does its time once the arithmetic outweighs Python's fixed costs, against
+# $n^2$ for the VJP (which allocates only the two gradients, each of its input's shape). At $n = 1000$, a small layer by today's standards, $J_W$ would take
+# 8 GB; the VJP needs 8 MB. That is why reverse mode on arrays is written as one VJP per operation.
 
 # %% [markdown]
 # ## Summary
