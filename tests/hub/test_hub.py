@@ -53,6 +53,17 @@ def test_the_release_reaches_the_exchange_and_every_student_fetches_it(cycle):
         assert NOTEBOOK in cycle.fetched[student]
 
 
+def test_the_exchange_has_the_modes_nbgrader_documents(cycle):
+    import pwd
+    s = cycle.hub.settings
+    root = s.exchange
+    assert root.stat().st_mode & 0o7777 == 0o777
+    want = {"": 0o755, "outbound": 0o755, "inbound": 0o2733, "feedback": 0o711}
+    for sub, mode in want.items():
+        d = root / s.course_id / sub if sub else root / s.course_id
+        assert (d.stat().st_mode & 0o7777, pwd.getpwuid(d.stat().st_uid).pw_name) == (mode, INSTRUCTOR), d
+
+
 def test_validate_in_the_students_lab_reports_the_wrong_answer(cycle):
     out = cycle.validated[WRONG]
     assert out["success"] is True, out
