@@ -1,37 +1,43 @@
 """``autograde``: a class's submissions, in parallel, with one writer.
 
-Worker processes (default: one per core) each grade one submission at a time
-in a scratch folder of its own (:func:`autograder.grading.grade_submission`);
-they return plain results and never open the gradebook. This process is the
-single writer: it stores the master cells once (nbgrader's ``SaveCells``),
-then for each finished submission writes the autograded notebook, the grades
-(nbgrader's gradebook API) and a status record in ``grading/<assignment>/``,
-and moves the progress bar. A submission that breaks anything is recorded
-with its status and the batch goes on. Re-running is idempotent: the same
-files and rows are rewritten, the submitted files are only ever read.
+This process reads each submitted file into a :class:`~autograder.jobs.Job` (the bytes, the
+master notebook, the limits) and hands the jobs to an engine of :mod:`autograder.cluster`: a
+local process pool (default: one worker per core) or a Dask cluster (``--scheduler``). Workers
+grade each job in a scratch folder of their own and return a plain
+:class:`~autograder.jobs.Result`; they never open the gradebook. This process is the single
+writer: it stores the master cells once (nbgrader's ``SaveCells``), then for each finished
+submission writes the grades (nbgrader's gradebook API), the autograded notebook and, last, a
+status record in ``grading/<assignment>/``, and moves the progress bar. A submission that
+breaks anything is recorded with its status and the batch goes on; each is written once per run.
+
+A run is journalled in ``grading/<assignment>/_run.json`` (its id and its jobs); every status
+record names the run and the sha256 of the file it graded. ``resume=True`` continues the last
+run: only the jobs without a record of that run (for the same file) are graded, so a batch
+interrupted from this side (Ctrl-C, the process killed) ends as an uninterrupted one would.
+Re-running is idempotent: the same files and rows are rewritten, the submitted files are only
+ever read.
 """
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
-import shutil
+import secrets
 import sys
-import tempfile
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveCells
 
-from . import isolate
-from .grading import CRASHED, MISSING, TAMPERED, Outcome, TestOutcome, grade_submission
-from .notebooks import is_test_cell, nbgrader_meta
+from . import cluster, config, isolate
+from .grading import empty_result
+from .jobs import MISSING, TAMPERED, Job, Result
+from .notebooks import nbgrader_meta
+from .safe_html import sanitize_outputs
 from .sanitize import master_notebook
 
 class Course:
@@ -63,8 +69,8 @@ class Course:
         return self.root / "grading" / assignment / f"{student}.json"
 
 
-def sync_master(course: Course, assignment: str) -> dict[str, str]:
-    """Store each notebook's master cells in the gradebook; return name -> master JSON."""
+def sync_master(course: Course, assignment: str) -> dict[str, tuple[str, str]]:
+    """Store each notebook's master cells in the gradebook; return name -> (master, release) JSON."""
     masters = {}
     with Gradebook(course.db_url) as gb:
         gb.update_or_create_assignment(assignment)
@@ -76,102 +82,122 @@ def sync_master(course: Course, assignment: str) -> dict[str, str]:
     return masters
 
 
-_SLOT: dict = {}
+def job_template(job: Job) -> Result:
+    """A result of ``job`` with every test at 0 (for a job that could not be graded)."""
+    return empty_result(job, nbformat.reads(job.master, as_version=4))
 
 
-def _init_worker(slots) -> None:
-    _SLOT["n"] = slots.get()
-    _SLOT["uid"], _SLOT["lock"] = isolate.claim_uid()  # held for the worker's life
+def missing_result(student: str, assignment: str, notebook: str, master: str, why: str) -> Result:
+    """No file to grade: every test 0, status missing."""
+    job = Job(student, assignment, notebook, b"", master, master)
+    res = job_template(job)
+    res.status, res.flags, res.digest = MISSING, [f"note: {why}"], ""
+    for t in res.tests:
+        t.error, t.message = "missing", why
+    return res
 
 
-def _work(job: dict) -> dict:
-    n = _SLOT.get("n", 0)
-    job = dict(job, scratch=str(Path(job["scratch"]) / f"w{n}"),
-               log=str(Path(job["scratch"]) / f"kernel-w{n}.log"))
-    if job["sandbox"]["uid"] is not None:
-        job["sandbox"] = dict(job["sandbox"], uid=_SLOT["uid"])
-    return grade_submission(job)
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
-def _missing(student: str, assignment: str, notebook: str, master: str, why: str) -> dict:
-    nb = nbformat.reads(master, as_version=4)
-    tests = [TestOutcome(nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c).get("points", 0)), 0.0, False,
-                         "missing", why) for c in nb.cells if is_test_cell(c)]
-    return asdict(Outcome(student, assignment, notebook, MISSING, 0.0, sum(t.points for t in tests), tests,
-                          [f"note: {why}"]))
-
-
-def write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | None) -> None:
-    """The single writer: autograded notebook, gradebook rows, status record."""
+def write_result(course: Course, gb: Gradebook, res: Result, timestamp: str | None) -> None:
+    """The single writer: gradebook rows, autograded notebook, and last the status record."""
     with warnings.catch_warnings():  # nbgrader 0.9 + SQLAlchemy 2 warn about its own autoflush
         warnings.simplefilter("ignore")
-        _write_result(course, gb, res, timestamp)
+        _write_grades(gb, res, timestamp)
+    dest = course.root / "autograded" / res.student / res.assignment
+    if res.autograded:
+        dest.mkdir(parents=True, exist_ok=True)
+        # the formgrader shows this notebook inside the instructor's Jupyter: nothing in it may run
+        safe = sanitize_outputs(nbformat.reads(res.autograded, as_version=4))
+        _atomic_write(dest / res.notebook, nbformat.writes(safe))
+        if timestamp:
+            (dest / "timestamp.txt").write_text(timestamp)
+    elif (dest / res.notebook).exists():
+        (dest / res.notebook).unlink()  # a stale result of an earlier run must not be fed back
+    path = course.status_path(res.assignment, res.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(res.record(), indent=1))
 
 
-def _write_result(course: Course, gb: Gradebook, res: dict, timestamp: str | None) -> None:
-    student, assignment, notebook = res["student"], res["assignment"], res["notebook"]
-    stem = Path(notebook).stem
-    gb.update_or_create_student(student)
+def _write_grades(gb: Gradebook, res: Result, timestamp: str | None) -> None:
+    stem = Path(res.notebook).stem
+    gb.update_or_create_student(res.student)
     kw = {"timestamp": timestamp} if timestamp else {}
-    gb.update_or_create_submission(assignment, student, **kw)
-    hostile = res["status"] == TAMPERED and any(f.startswith("hostile") for f in res["flags"])
-    for t in res["tests"]:
+    gb.update_or_create_submission(res.assignment, res.student, **kw)
+    hostile = res.status == TAMPERED and any(f.startswith("hostile") for f in res.flags)
+    review = any(f.startswith("review") for f in res.flags)  # a suspicion: the score stands, a look is asked
+    for t in res.tests:
         try:
-            g = gb.find_grade(t["grade_id"], stem, assignment, student)
+            g = gb.find_grade(t.grade_id, stem, res.assignment, res.student)
         except MissingEntry:
             continue
-        g.auto_score = t["score"]
-        g.needs_manual_grade = hostile or g.manual_score is not None
-    nb = nbformat.reads(res["autograded"], as_version=4) if res.get("autograded") else None
+        g.auto_score = t.score
+        g.needs_manual_grade = hostile or review or g.manual_score is not None
+    nb = nbformat.reads(res.autograded, as_version=4) if res.autograded else None
     for cell in (nb.cells if nb else []):
         m = nbgrader_meta(cell)
         if m.get("solution"):
             try:
-                c = gb.find_comment(m["grade_id"], stem, assignment, student)
-                c.auto_comment = "No response." if m["grade_id"] in res["no_response"] else None
+                c = gb.find_comment(m["grade_id"], stem, res.assignment, res.student)
+                c.auto_comment = "No response." if m["grade_id"] in res.no_response else None
             except MissingEntry:
                 pass
     gb.db.commit()
-    dest = course.root / "autograded" / student / assignment
-    if nb is not None:
-        dest.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, dest / notebook)
-        if timestamp:
-            (dest / "timestamp.txt").write_text(timestamp)
-    elif (dest / notebook).exists():
-        (dest / notebook).unlink()  # a stale result of an earlier run must not be fed back
-    rec = {k: v for k, v in res.items() if k != "autograded"}
-    path = course.status_path(assignment, student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rec, indent=1))
 
 
-def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
-              limits: isolate.Limits | None = None, students: list[str] | None = None,
-              progress: bool = True, require_isolation: bool = False,
-              run_slow: bool = False) -> tuple[list[dict], isolate.Sandbox]:
-    """Grade every submission of ``assignment``; return the results and the sandbox in force.
-    ``run_slow``: also run the instructor's cells tagged ``slow`` (skipped by default: by the
-    course's authoring rule no test needs them)."""
-    from tqdm import tqdm
+# ------------------------------------------------------------------ the run journal
+@dataclass
+class Journal:
+    """One run of a batch: its id and its jobs (``grading/<assignment>/_run.json``)."""
 
-    course = Course(root)
-    limits = limits or isolate.Limits()
-    workers = workers or os.cpu_count() or 1
-    masters = sync_master(course, assignment)
-    sandbox = isolate.probe(course.root, limits)
-    say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
-    say(f"isolation: {sandbox.summary()}")
-    if require_isolation and "UNAVAILABLE" in sandbox.summary():
-        raise RuntimeError("an isolation mechanism is unavailable (see above); not grading")
-    info = course.root / "grading" / assignment / "_batch.json"
-    info.parent.mkdir(parents=True, exist_ok=True)
-    info.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "isolation": sandbox.mechanisms,
-                                "limits": asdict(limits), "workers": workers}, indent=1))
-    scratch_root = Path(tempfile.mkdtemp(prefix="autograde-"))
-    hide = isolate.hidden_paths(course.root, scratch_root)
-    jobs, results = [], []
-    for student in students or course.students(assignment):
+    run: str
+    jobs: list[str] = field(default_factory=list)  #: job keys
+    finished: bool = False
+
+    @staticmethod
+    def path(course: Course, assignment: str) -> Path:
+        return course.root / "grading" / assignment / "_run.json"
+
+    @classmethod
+    def load(cls, course: Course, assignment: str) -> "Journal | None":
+        p = cls.path(course, assignment)
+        return cls(**json.loads(p.read_text())) if p.is_file() else None
+
+    def save(self, course: Course, assignment: str) -> None:
+        p = self.path(course, assignment)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(p, json.dumps(asdict(self), indent=1))
+
+
+def already_done(course: Course, job: Job, run: str) -> bool:
+    """Whether this run already wrote ``job``'s record, for the same submitted file."""
+    p = course.status_path(job.assignment, job.student)
+    try:
+        rec = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return False
+    return rec.get("run") == run and rec.get("digest") == job.digest and rec.get("notebook") == job.notebook
+
+
+# ------------------------------------------------------------------ the batch
+@dataclass
+class Batch:
+    """What a batch grades: jobs for the files found, results for the files missing."""
+
+    jobs: list[Job] = field(default_factory=list)
+    missing: list[tuple[Result, str | None]] = field(default_factory=list)
+
+
+def plan_batch(course: Course, assignment: str, masters: dict[str, tuple[str, str]], students: list[str],
+               limits: isolate.Limits, *, run_slow: bool, require_isolation: bool) -> Batch:
+    """A job per submitted notebook (its bytes read now), a ``missing`` result per absent one."""
+    withheld = config.load(course.root).assignment(assignment).withheld
+    out = Batch()
+    for student in students:
         folder = course.root / "submitted" / student / assignment
         ts_file = folder / "timestamp.txt"
         ts = ts_file.read_text().strip() if ts_file.is_file() else None
@@ -179,59 +205,140 @@ def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
             path = folder / name
             if not path.is_file():
                 why = "no submission" if not folder.is_dir() else f"no {name} in the submission"
-                results.append((_missing(student, assignment, name, master, why), ts))
+                out.missing.append((missing_result(student, assignment, name, master, why), ts))
                 continue
-            jobs.append(({"student": student, "assignment": assignment, "notebook": name, "path": str(path),
-                          "master": master, "release": given, "scratch": str(scratch_root), "limits": asdict(limits),
-                          "sandbox": {"namespaces": sandbox.namespaces, "uid": sandbox.uid},
-                          "hide": hide, "run_slow": run_slow}, ts))
-    bar = tqdm(total=len(jobs) + len(results), desc=f"autograde {assignment}", unit="nb",
-               disable=not progress, file=sys.stderr)
-    done: list[dict] = []
+            out.jobs.append(Job(student, assignment, name, path.read_bytes(), master, given, limits,
+                                run_slow=run_slow, withheld=withheld, require_isolation=require_isolation,
+                                timestamp=ts))
+    return out
 
-    def record(gb: Gradebook, res: dict, ts: str | None) -> None:
+
+@dataclass
+class Engine:
+    """How a batch reaches its workers: ``run(jobs)`` yields results; ``isolation`` per worker."""
+
+    run: object  #: Callable[[list[Job]], Iterator[Result]]
+    isolation: dict[str, dict[str, str]]  #: worker -> mechanism -> verdict
+    describe: str
+    close: object = None
+
+
+def weakest(verdicts: dict[str, dict[str, str]]) -> isolate.Sandbox:
+    """One sandbox summary for a batch: per mechanism, the first worker's that is not active."""
+    mech: dict[str, str] = {}
+    for v in verdicts.values():
+        for k, x in v.items():
+            if k not in mech or (mech[k] == "active" and x != "active"):
+                mech[k] = x
+    return isolate.Sandbox(mechanisms=mech)
+
+
+def local_engine(course: Course, limits: isolate.Limits, workers: int, require_isolation: bool) -> Engine:
+    """The embedded process pool; the sandbox is probed here once (the workers are forks)."""
+    sandbox = cluster.probe_here(limits)
+    if require_isolation and not cluster.isolation_verdict(sandbox):
+        raise RuntimeError(f"an isolation mechanism is unavailable ({sandbox.summary()}); not grading")
+    return Engine(lambda jobs: cluster.run_local(jobs, workers, job_template),
+                  {"local": dict(sandbox.mechanisms)}, f"{workers} local worker process(es)")
+
+
+def dask_engine(scheduler: str | None, workers: int, require_isolation: bool, run_id: str) -> Engine:
+    """A Dask cluster at ``scheduler``, else a LocalCluster of ``workers`` processes here."""
+    from distributed import Client
+    local = None
+    if scheduler is None:
+        local = cluster.local_cluster(workers)
+        client = Client(local)
+    else:
+        client = Client(scheduler, timeout="30s")
+    try:
+        found = cluster.probe_workers(client, require_isolation)
+    except BaseException:
+        client.close()
+        if local is not None:
+            local.close()
+        raise
+    isolation = {v["name"]: v["mechanisms"] for a, v in found.verdicts.items()}
+    refused = sorted(set(found.verdicts) - set(found.allowed))
+
+    def close() -> None:
+        client.close()
+        if local is not None:
+            local.close()
+
+    where = scheduler or "a local Dask cluster"
+    text = f"{len(found.allowed)} Dask worker(s) at {where}" + (f"; refused (no isolation): {refused}" if refused else "")
+    return Engine(lambda jobs: cluster.run_dask(client, jobs, found.allowed, job_template, run_id),
+                  isolation, text, close)
+
+
+def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
+              limits: isolate.Limits | None = None, students: list[str] | None = None,
+              progress: bool = True, require_isolation: bool = False, run_slow: bool = False,
+              scheduler: str | None = None, engine: str = "pool",
+              resume: bool = False) -> tuple[list[Result], isolate.Sandbox]:
+    """Grade every submission of ``assignment``; return the results written and the sandbox in
+    force (per mechanism, the weakest worker's verdict).
+
+    ``scheduler``: a Dask scheduler's address (``tcp://HOST:PORT``); else ``engine`` ``"pool"``
+    (a local process pool) or ``"dask"`` (a local Dask cluster). ``resume``: continue the last
+    run, grading only what it has not written. ``run_slow``: also run the instructor's cells
+    tagged ``slow`` (skipped by default: by the course's authoring rule no test needs them)."""
+    from tqdm import tqdm
+
+    course = Course(root)
+    limits = limits or isolate.Limits()
+    workers = workers or os.cpu_count() or 1
+    masters = sync_master(course, assignment)
+    batch = plan_batch(course, assignment, masters, students or course.students(assignment), limits,
+                       run_slow=run_slow, require_isolation=require_isolation)
+    journal = Journal.load(course, assignment) if resume else None
+    keys = [j.key for j in batch.jobs]
+    if journal is None or journal.jobs != keys:
+        journal = Journal(time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3), keys)
+    todo = [j for j in batch.jobs if not (resume and already_done(course, j, journal.run))]
+    journal.finished = False
+    journal.save(course, assignment)
+    say = (lambda s: tqdm.write(s, file=sys.stderr)) if progress else (lambda s: None)
+    eng = (dask_engine(scheduler, workers, require_isolation, journal.run)
+           if scheduler or engine == "dask" else local_engine(course, limits, workers, require_isolation))
+    sandbox = weakest(eng.isolation)
+    say(f"grading on {eng.describe}; isolation: {sandbox.summary()}")
+    if resume:
+        say(f"resuming run {journal.run}: {len(todo)} of {len(batch.jobs)} notebook(s) left")
+    info = course.root / "grading" / assignment / "_batch.json"
+    _atomic_write(info, json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "run": journal.run,
+                                    "isolation": sandbox.mechanisms, "workers": eng.isolation,
+                                    "engine": eng.describe, "limits": asdict(limits)}, indent=1))
+    stamps = {j.key: j.timestamp for j in batch.jobs}
+    bar = tqdm(total=len(todo) + len(batch.missing), desc=f"autograde {assignment}", unit="nb",
+               disable=not progress, file=sys.stderr)
+    done: list[Result] = []
+    written: set[str] = set()
+
+    def record(gb: Gradebook, res: Result, ts: str | None) -> None:
+        key = f"{res.student}/{res.notebook}"
+        if key in written:  # each submission once per run, whatever the engine delivers
+            return
+        written.add(key)
+        res.run = journal.run
         write_result(course, gb, res, ts)
         done.append(res)
         bar.update(1)
-        flags = f"  [{'; '.join(res['flags'])[:150]}]" if res["flags"] else ""
-        say(f"  {res['student']:<20} {res['status']:<10} {res['score']:g}/{res['max_score']:g}{flags}")
-
-    def failed(job: dict, why: str) -> dict:
-        res = _missing(job["student"], assignment, job["notebook"], job["master"], why)
-        res["status"] = CRASHED
-        return res
+        flags = f"  [{'; '.join(res.flags)[:150]}]" if res.flags else ""
+        say(f"  {res.student:<20} {res.status:<10} {res.score:g}/{res.max_score:g}{flags}")
 
     try:
         with Gradebook(course.db_url) as gb:
-            for res, ts in results:
+            for res, ts in batch.missing:
                 record(gb, res, ts)
-        pending = list(jobs)
-        while pending:  # a worker killed from outside breaks the pool: restart it, retry once
-            # fork: workers start at once with everything imported; they are forked before the
-            # gradebook is opened, and never touch it
-            ctx = mp.get_context("fork")
-            slots = ctx.Queue()
-            for n in range(workers):
-                slots.put(n)
-            retry = []
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(slots,)) as pool:
-                futs = {pool.submit(_work, job): (job, ts) for job, ts in pending}
-                with Gradebook(course.db_url) as gb:
-                    for fut in as_completed(futs):
-                        job, ts = futs[fut]
-                        try:
-                            res = fut.result()
-                        except BrokenProcessPool:
-                            if not job.get("_retried"):
-                                retry.append((dict(job, _retried=True), ts))
-                                continue
-                            res = failed(job, "the grading worker died twice on this submission")
-                        except Exception as e:  # noqa: BLE001  (a grader bug must not stop the class)
-                            res = failed(job, f"grader error: {type(e).__name__}: {e}")
-                        record(gb, res, ts)
-            pending = retry
+            results: Iterator[Result] = eng.run(todo)
+            for res in results:
+                record(gb, res, stamps.get(f"{res.student}/{res.notebook}"))
+        journal.finished = True
+        journal.save(course, assignment)
     finally:
         bar.close()
-        shutil.rmtree(scratch_root, ignore_errors=True)
+        if eng.close:
+            eng.close()
     return done, sandbox

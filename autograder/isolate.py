@@ -61,9 +61,11 @@ class Limits:
     address_space_extra: int = 3 << 30
     nproc: int = 256  #: processes and threads (RLIMIT_NPROC)
     fsize: int = 64 << 20  #: largest file the student may write (RLIMIT_FSIZE)
+    disk: int = 128 << 20  #: bytes the student may write in all (a tmpfs of this size is the working folder)
     cell_timeout: int = 60  #: seconds per cell (then interrupt)
     timeout: int = 300  #: seconds per submission, kernel start included (then kill)
     output_bytes: int = 2 << 20  #: output kept per cell; the rest is dropped and flagged
+    notebook_output_bytes: int = 8 << 20  #: output kept per notebook; the rest is dropped and flagged
 
 
 @dataclass
@@ -78,34 +80,75 @@ class Sandbox:
         return "; ".join(f"{k}: {v}" for k, v in self.mechanisms.items())
 
 
-def hidden_paths(course_root: Path, scratch_root: Path) -> list[str]:
-    """Folders covered by an empty tmpfs inside the sandbox."""
-    cands = [course_root, scratch_root, Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"),
-             Path("/dev/shm"), Path.home(), ROOT, Path("/root"), Path("/home")]
-    out: list[str] = []
-    for p in cands:
-        p = Path(os.path.realpath(p))
-        if p != Path("/") and p.is_dir() and str(p) not in out:
-            out.append(str(p))
-    return sorted(out, key=len)
+CHECKS = ROOT / "autograder" / "hidden"  #: the hidden checks (``course_hidden``), which test cells import
+CHECKS_MOUNT = "/checks"  #: where the sandbox shows them (read-only), on the kernel's PYTHONPATH
 
 
 def readonly_paths() -> list[str]:
-    """What the course provides to every kernel: the Python environment and ``course``."""
+    """What the course provides to every kernel, read-only, at the same path: the Python
+    environment and the ``course`` package (the hidden checks go to CHECKS_MOUNT)."""
     import course
     paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(course.__file__))]
     out: list[str] = []
     for p in map(os.path.realpath, paths):
-        if p not in out:
+        if p not in out and os.path.exists(p):
             out.append(p)
     return out
 
 
+def module_file(name: str) -> str | None:
+    """The file (a module) or folder (a package) of an importable module, without running it."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    if spec.submodule_search_locations:
+        return os.path.dirname(os.path.realpath(spec.origin))
+    return os.path.realpath(spec.origin)
+
+
+def withheld_stubs(modules, folder: Path, assignment: str) -> dict[str, str]:
+    """Stubs (in ``folder``) to bind over each withheld module: importing one raises an
+    ImportError that says why. Returns module path -> stub path; a package is replaced by a
+    folder holding only the stub ``__init__.py``, and compiled copies by empty files."""
+    out: dict[str, str] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(modules):
+        path = module_file(name)
+        if path is None:
+            continue
+        msg = (f"{name} is the reference answer of this assignment ({assignment}) and is withheld "
+               f"while it is graded: the exercise must be solved with your own code")
+        text = f"raise ImportError({msg!r}, name={name!r})\n"
+        if os.path.isdir(path):
+            stub = folder / f"pkg{k}"
+            stub.mkdir(exist_ok=True)
+            (stub / "__init__.py").write_text(text)
+        else:
+            stub = folder / f"mod{k}.py"
+            stub.write_text(text)
+            cache = Path(path).parent / "__pycache__"
+            empty = folder / "empty"
+            empty.write_bytes(b"")
+            for pyc in (cache.glob(Path(path).stem + ".*.pyc") if cache.is_dir() else []):
+                out[str(pyc)] = str(empty)
+        out[path] = str(stub)
+    return out
+
+
 def kernel_argv(scratch: Path, kernel_cmd: list[str], limits: Limits, sandbox: Sandbox,
-                hide: list[str]) -> list[str]:
-    """The command line that starts ``kernel_cmd`` inside the sandbox of ``scratch``."""
-    spec = {"scratch": str(scratch), "hide": hide, "ro": readonly_paths(), "limits": asdict(limits),
-            "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT)}
+                env: dict[str, str] | None = None, withheld=(), assignment: str = "") -> list[str]:
+    """The command line that starts ``kernel_cmd`` inside the sandbox of ``scratch`` (``env``:
+    variables added to the kernel's clean environment; ``withheld``: modules made unimportable).
+    The new root and the stubs are built beside ``scratch``."""
+    stubs = withheld_stubs(withheld, scratch.parent / f"{scratch.name}.withheld", assignment) if withheld else {}
+    spec = {"scratch": str(scratch), "newroot": str(scratch.parent / f"{scratch.name}.root"),
+            "ro": readonly_paths(), "checks": str(CHECKS) if CHECKS.is_dir() else None,
+            "stubs": stubs, "limits": asdict(limits),
+            "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT), "env": env or {}}
     return [sys.executable, "-m", "autograder.isolate", json.dumps(spec), "--", *kernel_cmd]
 
 
@@ -217,24 +260,15 @@ def _mount(libc, src: str | None, target: str, fstype: str | None, flags: int, d
 
 
 def _ns_stage(spec: dict, cmd: list[str], libc) -> None:
-    """Inside the namespaces, as pid 1: hide, bind back, limit, drop to INNER_UID, exec."""
+    """Inside the namespaces, as pid 1: build the allow-list root and pivot into it
+    (:mod:`autograder.newroot`), limit, drop to INNER_UID, exec."""
+    from . import newroot
     scratch = spec["scratch"]
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, None)
-    _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    keep = [(p, True) for p in spec["ro"]] + [(scratch, False)]
-    fds = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p, _ in keep}  # reachable after hiding
-    for h in spec["hide"]:
-        os.makedirs(h, exist_ok=True)
-        _mount(libc, "tmpfs", h, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
-    for p, ro in keep:
-        os.makedirs(p, exist_ok=True)
-        _mount(libc, f"/proc/self/fd/{fds[p]}", p, None, MS_BIND | MS_REC, None)
-        flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (MS_RDONLY if ro else 0)
-        _mount(libc, None, p, None, flags, None)
-        os.close(fds[p])
-    os.chdir(os.path.join(scratch, "work"))
     with open("/proc/self/uid_map") as f:
         mapped = any(line.split()[0] == str(INNER_UID) for line in f if line.strip())
+    newroot.enter(libc, spec, spec.get("stubs") or {}, INNER_UID, mapped)
+    os.chdir(os.path.join(scratch, "work"))
     _set_limits(spec["limits"], spec["uid"] if mapped else None)
     if mapped:
         os.setgroups([])
@@ -253,11 +287,26 @@ def _kernel_env(spec: dict) -> dict:
            "JUPYTER_RUNTIME_DIR": os.path.join(spec["scratch"], "conn"), "LANG": "C.UTF-8",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-           "TMPDIR": work}
+           "TMPDIR": work, "PYTHONPATH": CHECKS_MOUNT if spec["namespaces"] else str(CHECKS)}
+    env.update(spec.get("env") or {})
     return env
 
 
 UID_BASE, UID_COUNT = 100_000, 4096
+
+
+def _uids_mapped(first: int, count: int) -> bool:
+    """Whether this process's user namespace maps the host uids ``first .. first+count-1`` (not so
+    for root inside a user namespace of its own: it cannot hand files to such a uid)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            for line in f:
+                inner, _outer, n = map(int, line.split())
+                if inner <= first and first + count <= inner + n:
+                    return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def claim_uid():
@@ -267,7 +316,7 @@ def claim_uid():
     Two batches at once (two courses, or tests in parallel) must not share a uid: it would share
     RLIMIT_NPROC, and :func:`reap` of one would kill the other's kernels."""
     import fcntl
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not _uids_mapped(UID_BASE, UID_COUNT):
         return None, None
     folder = Path(tempfile.gettempdir()) / "autograder-uids"
     folder.mkdir(exist_ok=True)
@@ -317,7 +366,8 @@ except OSError:
     out["network"] = True
 try:
     import course
-    open(os.path.join(os.path.dirname(course.__file__), ".probe"), "w"); out["readonly"] = False
+    _p = os.path.join(os.path.dirname(course.__file__), ".probe")
+    open(_p, "w").close(); os.remove(_p); out["readonly"] = False
 except OSError:
     out["readonly"] = True
 import resource
@@ -326,8 +376,18 @@ out["as"] = resource.getrlimit(resource.RLIMIT_AS)[0]
 out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
 out["pid"] = os.getpid()
 out["uid"] = os.getuid()
+out["top"] = sorted(os.listdir("/"))
+st = os.statvfs(".")
+out["disk"] = st.f_blocks * st.f_frsize
 print(json.dumps(out))
 """
+
+
+def allowed_top(scratch: Path) -> set[str]:
+    """The entries of ``/`` that the allow-list root may hold."""
+    keep = readonly_paths() + [str(scratch)] + ["/usr", "/lib", "/lib64", "/lib32"]
+    return {Path(p).parts[1] for p in keep if len(Path(p).parts) > 1} | {"dev", "proc", "etc", "tmp",
+                                                                         CHECKS_MOUNT.strip("/")}
 
 
 def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
@@ -348,7 +408,7 @@ def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
         for ns in (True, False):
             sb.namespaces = ns
             argv = kernel_argv(tmp / "s", [sys.executable, "-c", PROBE, str(course_root), str(port)],
-                               limits, sb, hidden_paths(course_root, tmp))
+                               limits, sb)
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                                   env=dict(os.environ, PYTHONPATH=str(ROOT)))
             if proc.returncode == 0:
@@ -369,6 +429,9 @@ def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
         m["no network"] = yes(res["network"], "no network namespace")
         m["course package read-only"] = yes(res["readonly"], "no read-only bind mount")
         m["private pid namespace"] = yes(res["pid"] == 1, "no pid namespace")
+        extra = sorted(set(res["top"]) - allowed_top(tmp / "s"))
+        m["allow-list root"] = yes(sb.namespaces and not extra, f"/ shows {extra[:5]}" if extra else "no mount namespace")
+        m["disk quota"] = yes(sb.namespaces and 0 < res["disk"] <= limits.disk, "no tmpfs for the working folder")
         if sb.namespaces:
             m["namespaces"] = "active"
         return sb

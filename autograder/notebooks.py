@@ -3,7 +3,11 @@
 Two ways to run a notebook and learn, for every nbgrader test cell, whether it
 passed and with what message:
 
-* :func:`run_in_kernel` executes in a real Jupyter kernel (as nbgrader does);
+* :func:`run_in_kernel` executes in a real Jupyter kernel (as nbgrader does)
+  through :func:`execute`, the project's one kernel runner (the autograder's
+  sandboxed runs use it too), and :func:`cell_failure` is the one idea of a
+  failed cell: an error output, or stderr output that the course's
+  ``IgnorePattern`` does not match (nbgrader's rule);
 * :func:`run_in_process` executes in an IPython shell inside this process:
   the same semantics for the course's notebooks, without a kernel start, so
   the project's tests can plant a mistake into a solution cell
@@ -12,15 +16,23 @@ passed and with what message:
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
+import json
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
+
+CONFIG = Path(__file__).resolve().parent / "nbgrader_config.py"
 
 
 @dataclass
@@ -201,9 +213,8 @@ def run_in_kernel(
     cwd: str | os.PathLike | None = None,
     timeout: int = 300,
 ) -> tuple[RunResult, NotebookNode]:
-    """Run the notebook in a fresh Jupyter kernel; return the results and the executed notebook."""
-    from nbclient import NotebookClient
-
+    """Run the notebook in a fresh Jupyter kernel; return the results and the executed notebook.
+    ``timeout`` is per cell; a cell that runs past it is interrupted and counts as failed."""
     if not isinstance(nb, NotebookNode):
         cwd = cwd or Path(nb).parent
         nb = read(nb)
@@ -213,15 +224,193 @@ def run_in_kernel(
     for c, source in plan:
         c.source = source
     nb.cells = [c for c in nb.cells if c.cell_type != "code" or id(c) in kept]
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": os.fspath(cwd or os.getcwd())}})
-    client.execute()
+    ran = execute(nb, cwd=cwd or os.getcwd(), cell_timeout=timeout)
+    if ran.stop and ran.stop != "dead":
+        raise RuntimeError(f"the kernel failed: {ran.stop}")
     result = RunResult()
-    for c in nb.cells:
-        if c.cell_type != "code":
-            continue
-        errs = [o for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        name = errs[0].get("ename", "Error") if errs else ""
-        message = errs[0].get("evalue", "") if errs else ""
-        _record(result, c, None, name, message)
-    return result, nb
+    for c in ran.notebook.cells:
+        if c.cell_type == "code":
+            name, message = cell_failure(c)
+            _record(result, c, None, name, message)
+    return result, ran.notebook
+
+
+# ------------------------------------------------------------------ the one kernel runner
+_IGNORE: dict[str, re.Pattern | None] = {}
+
+
+def ignore_pattern() -> re.Pattern | None:
+    """The course's ``IgnorePattern``: stderr output it matches does not fail a cell."""
+    if "p" not in _IGNORE:
+        from traitlets.config.loader import PyFileConfigLoader
+        try:
+            cfg = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent)).load_config()
+            _IGNORE["p"] = re.compile(cfg.IgnorePattern.pattern) if cfg.IgnorePattern.get("enabled", False) else None
+        except Exception:  # noqa: BLE001
+            _IGNORE["p"] = re.compile(r"Warning")
+    return _IGNORE["p"]
+
+
+def drop_ignored_stderr(cell: NotebookNode) -> None:
+    """Remove the stderr outputs the ``IgnorePattern`` matches (as nbgrader does, whole outputs)."""
+    pat = ignore_pattern()
+    cell.outputs = [o for o in cell.get("outputs", []) if not (
+        o.output_type == "stream" and o.name == "stderr" and pat is not None and pat.search(o.text))]
+
+
+def cell_failure(cell: NotebookNode) -> tuple[str, str]:
+    """``(error name, message)`` of an executed code cell, ``("", "")`` if it did not fail: the
+    first error output, else stderr output that the ``IgnorePattern`` does not match."""
+    pat = ignore_pattern()
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            return o.get("ename", "Error"), o.get("evalue", "")
+        if o.get("output_type") == "stream" and o.get("name") == "stderr" and not (
+                pat is not None and pat.search(o.get("text", ""))):
+            return "stderr", o.get("text", "")[-500:]
+    return "", ""
+
+
+def cell_ran(cell: NotebookNode) -> bool:
+    """Whether the kernel reached this cell (it has a count or an output)."""
+    return cell.get("execution_count") is not None or bool(cell.get("outputs"))
+
+
+@dataclass
+class Executed:
+    """A notebook after a kernel ran it."""
+
+    notebook: NotebookNode  #: the executed notebook (outputs in place)
+    stop: str | None = None  #: what ended the run early: "timeout", "dead", "error: ..." or None
+    timed_out: set[int] = field(default_factory=set)  #: cells interrupted at the per-cell limit
+    flooded: set[int] = field(default_factory=set)  #: cells whose output was cut
+    cut: int = 0  #: bytes of output dropped in all
+    phases: dict[str, float] = field(default_factory=dict)  #: kernel start, ready, each cell (seconds)
+
+
+class _Client(NotebookClient):
+    """nbclient with an output cap per cell and per notebook, and a record of cells that hit the
+    per-cell time limit, and of how long each phase took."""
+
+    def __init__(self, *a, output_bytes: int | None, notebook_output_bytes: int | None,
+                 own_budget: set[int] = frozenset(), **kw):
+        super().__init__(*a, **kw)
+        self.cell_cap, self.total_cap, self.own_budget = output_bytes, notebook_output_bytes, set(own_budget)
+        self.stderr_kept: set[int] = set()
+        self.used: dict[int, int] = {}
+        self.total = 0
+        self.run = Executed(self.nb)
+        self.current = -1
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        self.current = cell_index
+        t = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self.run.phases[f"cell {cell_index}"] = time.monotonic() - t
+
+    async def async_start_new_kernel(self, **kwargs):
+        t = time.monotonic()
+        await super().async_start_new_kernel(**kwargs)
+        self.run.phases["kernel start"] = time.monotonic() - t
+
+    async def async_start_new_kernel_client(self):
+        t = time.monotonic()
+        kc = await super().async_start_new_kernel_client()
+        self.run.phases["kernel ready"] = time.monotonic() - t
+        return kc
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str))
+        own = cell_index in self.own_budget
+        used = self.used.get(cell_index, 0)
+        cell_room = self.cell_cap - used if self.cell_cap is not None else size
+        nb_room = self.total_cap - self.total if self.total_cap is not None and not own else size
+        room = min(cell_room, nb_room)
+        if size <= room:
+            self.used[cell_index] = used + size
+            self.total += 0 if own else size
+            return super().output(outs, msg, display_id, cell_index)
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        kept = None
+        if kind == "stream" and room > 0:  # the first part of the text that fits
+            kept = super().output(outs, dict(msg, content=dict(content, text=str(content.get("text", ""))[:room])),
+                                  display_id, cell_index)
+            self.used[cell_index] = used + room
+            self.total += 0 if own else room
+        self.run.cut += size - max(room, 0) if kept is not None else size
+        if cell_index not in self.run.flooded:
+            self.run.flooded.add(cell_index)
+            why = "too much output in this cell" if cell_room <= nb_room else "too much output in this notebook"
+            outs.append(nbformat.v4.new_output("stream", name="stdout",
+                                               text=f"\n[autograder: output cut here: {why}]\n"))
+        # past the cap, what decides whether a cell failed is still kept, shortened: its error,
+        # and its first stderr output (flooding output must never hide a failure)
+        if kind == "error":
+            msg = dict(msg, content=dict(content, evalue=str(content.get("evalue", ""))[:10_000], traceback=[]))
+            return super().output(outs, msg, display_id, cell_index)
+        if kind == "stream" and content.get("name") == "stderr" and kept is None and cell_index not in self.stderr_kept:
+            self.stderr_kept.add(cell_index)
+            msg = dict(msg, content=dict(content, text=str(content.get("text", ""))[:2_000]))
+            return super().output(outs, msg, display_id, cell_index)
+        return kept
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.run.timed_out.add(self.current)
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+def execute(nb: NotebookNode, *, cell_timeout: int, km=None, cwd: str | os.PathLike | None = None,
+            env: dict | None = None, timeout: float | None = None, output_bytes: int | None = None,
+            notebook_output_bytes: int | None = None, own_budget: set[int] = frozenset(),
+            stderr: IO | None = None, startup_timeout: int = 60) -> Executed:
+    """Run every code cell of ``nb`` (in place) in a fresh kernel (``km``: a kernel manager, else
+    python3 in ``cwd``), errors allowed. ``cell_timeout`` interrupts a cell, ``timeout`` (seconds in
+    all) kills the kernel; output past ``output_bytes`` in a cell or ``notebook_output_bytes`` in
+    the notebook is dropped (but for a cell's error and first stderr output, shortened); the cells
+    ``own_budget`` (the grader's own) count only against the cap per cell. Never raises for what
+    the notebook does: see
+    :attr:`Executed.stop`."""
+    import subprocess
+    kw = {"km": km} if km is not None else {"resources": {"metadata": {"path": os.fspath(cwd or os.getcwd())}}}
+    client = _Client(nb, timeout=cell_timeout, startup_timeout=startup_timeout, allow_errors=True,
+                     interrupt_on_timeout=True, kernel_name="python3", record_timing=False,
+                     output_bytes=output_bytes, notebook_output_bytes=notebook_output_bytes,
+                     own_budget=own_budget, error_on_timeout={"ename": "CellTimeoutError",
+                                       "evalue": f"cell ran past the {cell_timeout} s limit", "traceback": []},
+                     **kw)
+    launch = {"env": env} if env is not None else {}
+    if stderr is not None:
+        launch.update(stdout=subprocess.DEVNULL, stderr=stderr)
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(client.async_execute(**launch))
+    expired: list[bool] = []
+
+    def expire() -> None:  # nbclient reads a cancellation as a dead kernel: remember why
+        expired.append(True)
+        task.cancel()
+
+    if timeout is not None:
+        loop.call_later(max(timeout, 0.01), expire)
+    try:
+        loop.run_until_complete(task)
+    except (asyncio.CancelledError, DeadKernelError):
+        client.run.stop = "timeout" if expired else "dead"
+    except Exception as e:  # noqa: BLE001  (a kernel that would not start, a broken channel)
+        client.run.stop = "timeout" if expired else f"error: {type(e).__name__}: {e}"[:300]
+    finally:
+        kmgr = client.km
+        try:
+            if kmgr is not None and kmgr.has_kernel:
+                loop.run_until_complete(kmgr.shutdown_kernel(now=True))
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            if kmgr is not None and kmgr.provisioner and kmgr.provisioner.process:
+                kmgr.provisioner.process.kill()  # a wrapper process: its death takes the sandbox down
+        except Exception:  # noqa: BLE001
+            pass
+        loop.close()
+    return client.run

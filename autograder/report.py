@@ -1,14 +1,11 @@
 """After autograding: feedback for students, a grade sheet and a class report for the instructor.
 
-* :func:`feedback` runs nbgrader's ``generate_feedback`` with one more
-  preprocessor, :class:`StripHiddenTests`: the hidden tests' source is cut
-  from every test cell and error tracebacks are reduced to the check's
-  message (a traceback quotes the failing line of a hidden test).
-* :func:`export` writes a CSV with one row per student and assignment: the
-  status (``graded``, ``timed out``, ``crashed``, ``malformed``, ``tampered``,
-  ``missing``), the score from the gradebook (manual grades included), the
-  points of each test and the flags, so a 0 from a crash never passes for a
-  genuine 0.
+* :func:`feedback` (from :mod:`autograder.feedback`): a page per student, no hidden test
+  text, nothing that runs.
+* :func:`export`: the course's grade sheet (:mod:`autograder.export`, which also writes
+  Canvas and Moodle files): status, raw score from the gradebook (manual grades included),
+  lateness and the score after the penalty, the points of each test and the flags, so a 0
+  from a crash never passes for a genuine 0.
 * :func:`class_report` counts statuses, the pass rate of each test and the
   misconception tags (``Misconception [tag]`` in a failing check's message)
   that fired most often, and says which isolation mechanisms were in force.
@@ -21,106 +18,65 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
 from nbgrader.api import Gradebook, MissingEntry
 
 from .batch import Course
+from .feedback import StripHiddenTests, feedback  # noqa: F401  (the instructor's API in one place)
 from .grading import MISSING, STATUSES
 
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+UNREADABLE = "unreadable"  #: a status record that cannot be read: grade that student again
 
 
-class StripHiddenTests(Preprocessor):
-    """Remove hidden tests' source and tracebacks from what a student gets back."""
-
-    enabled = Bool(True)  # nbconvert runs a preprocessor only when enabled
-
-    def preprocess_cell(self, cell, resources, index):
-        m = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and m.get("grade") and not m.get("solution"):
-            cell.source = HIDDEN.sub("# (hidden tests are not shown)\n", cell.source)
-            for o in cell.get("outputs", []):
-                if o.get("output_type") == "error":
-                    o["traceback"] = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]
-        return cell, resources
-
-
-def _config(course: Course):
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
-    from .isolate import ROOT
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "autograder")).load_config()
-    c = Config()
-    c.merge(cfg)
-    c.CourseDirectory.root = str(course.root)
-    c.CourseDirectory.db_url = course.db_url
-    c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
-    c.HTMLExporter.template_name = "feedback"
-    return c
-
-
-def feedback(root: Path | str, assignment: str) -> list[Path]:
-    """HTML feedback for every autograded submission; returns the files written."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    course = Course(root)
-    c = _config(course)
-    api = NbGraderAPI(CourseDirectory(config=c), config=c)
-    written: list[Path] = []
-    for folder in sorted((course.root / "autograded").glob(f"*/{assignment}")):
-        student = folder.parent.name
-        if not list(folder.glob("*.ipynb")):
-            continue
-        res = api.generate_feedback(assignment, student)
-        if not res.get("success"):
-            raise RuntimeError(f"feedback for {student} failed:\n{res.get('error') or res.get('log')}")
-        written += sorted((course.root / "feedback" / student / assignment).glob("*.html"))
-    return written
+def _record(path: Path, assignment: str) -> dict:
+    """One status record, or a stand-in that says it cannot be read (never raises)."""
+    try:
+        rec = json.loads(path.read_text())
+        if not isinstance(rec, dict):
+            raise ValueError("not a JSON object")
+        rec["score"], rec["max_score"] = float(rec["score"]), float(rec["max_score"])
+        rec["status"] = str(rec["status"])
+        rec["flags"] = [str(f) for f in rec.get("flags", [])]
+        rec["tests"] = [dict(t, score=float(t["score"]), points=float(t["points"]), grade_id=str(t["grade_id"]))
+                        for t in rec.get("tests", [])]
+        rec["student"] = path.stem
+        return rec
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return {"student": path.stem, "assignment": assignment, "status": UNREADABLE, "score": 0.0,
+                "max_score": 0.0, "tests": [],
+                "flags": [f"note: its grading record cannot be read ({type(e).__name__}): autograde it again"]}
 
 
 def records(root: Path | str, assignment: str) -> list[dict]:
     """One status record per student (``missing`` for students in the gradebook with none)."""
     course = Course(root)
     folder = course.root / "grading" / assignment
-    recs = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json")) if not p.stem.startswith("_")}
+    recs = {p.stem: _record(p, assignment) for p in sorted(folder.glob("*.json")) if not p.stem.startswith("_")}
+    top = max([r["max_score"] for r in recs.values()] + [0.0])
     for student in course.students(assignment):
         recs.setdefault(student, {"student": student, "assignment": assignment, "status": MISSING,
-                                  "score": 0.0, "max_score": 0.0, "tests": [], "flags": ["note: no submission"]})
+                                  "score": 0.0, "max_score": top, "tests": [], "flags": ["note: no submission"]})
     return [recs[k] for k in sorted(recs)]
 
 
-def export(root: Path | str, assignments: list[str], out: Path | str) -> Path:
-    """The grade sheet (see the module doc)."""
-    course = Course(root)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows, test_ids = [], []
+def gradebook_scores(course: Course, assignment: str) -> dict[str, float]:
+    """Each student's score in the gradebook (manual grades included); a student whose rows cannot
+    be read is left out (the record's score stands in), never the whole class."""
+    out: dict[str, float] = {}
     with Gradebook(course.db_url) as gb:
-        for a in assignments:
-            for rec in records(root, a):
-                score = rec["score"]
-                try:
-                    score = gb.find_submission(a, rec["student"]).score  # manual grades count
-                except MissingEntry:
-                    pass
-                row = {"student": rec["student"], "assignment": a, "status": rec["status"],
-                       "score": f"{score:g}", "max_score": f"{rec['max_score']:g}",
-                       "flags": " | ".join(rec.get("flags", []))}
-                for t in rec.get("tests", []):
-                    key = f"{a}:{t['grade_id']}"
-                    row[key] = f"{t['score']:g}"
-                    if key not in test_ids:
-                        test_ids.append(key)
-                rows.append(row)
-    with out.open("w", newline="") as f:
-        w = csv.DictWriter(f, ["student", "assignment", "status", "score", "max_score", *test_ids, "flags"])
-        w.writeheader()
-        w.writerows(rows)
+        for student in course.students(assignment):
+            try:
+                out[student] = float(gb.find_submission(assignment, student).score)
+            except MissingEntry:
+                pass
+            except Exception:  # noqa: BLE001  (one broken row never stops the export)
+                gb.db.rollback()
     return out
+
+
+def export(root: Path | str, assignments: list[str], out: Path | str) -> Path:
+    """The course's grade sheet (:func:`autograder.export.write_csv`)."""
+    from .export import export as _export
+    return _export(root, assignments, out, "csv").path
 
 
 def class_report(root: Path | str, assignment: str, top: int = 10) -> str:
@@ -128,11 +84,12 @@ def class_report(root: Path | str, assignment: str, top: int = 10) -> str:
     recs = records(root, assignment)
     lines = [f"Class report: {assignment} ({len(recs)} students)", ""]
     counts = Counter(r["status"] for r in recs)
-    lines.append("Status:   " + ", ".join(f"{s} {counts[s]}" for s in STATUSES if counts[s]))
+    order = list(STATUSES) + sorted(set(counts) - set(STATUSES))
+    lines.append("Status:   " + ", ".join(f"{s} {counts[s]}" for s in order if counts[s]))
     ran = [r for r in recs if r["status"] != MISSING]
     if ran:
         mean = sum(r["score"] for r in ran) / len(ran)
-        lines.append(f"Mean score of submissions: {mean:.2f} / {ran[0]['max_score']:g}")
+        lines.append(f"Mean score of submissions: {mean:.2f} / {max(r['max_score'] for r in ran):g}")
     lines += ["", "Pass rate per test (submissions graded on their merits: graded, timed out, crashed):"]
     merit = [r for r in recs if r["status"] in ("graded", "timed out", "crashed")]
     ids = [t["grade_id"] for t in (merit[0]["tests"] if merit else [])]
@@ -151,7 +108,8 @@ def class_report(root: Path | str, assignment: str, top: int = 10) -> str:
         lines.append(f"  {tag:<30} {n:>4}   {', '.join(g for g, _ in where[tag].most_common(3))}")
     if not tags:
         lines.append("  none")
-    flagged = [r for r in recs if r["status"] in ("tampered", "malformed", "crashed", "timed out")]
+    flagged = [r for r in recs if r["status"] in ("tampered", "malformed", "crashed", "timed out", UNREADABLE)
+               or any(f.startswith("review") for f in r.get("flags", []))]
     if flagged:
         lines += ["", "Submissions to look at:"]
         for r in flagged:

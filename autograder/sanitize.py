@@ -10,10 +10,17 @@
   cells come back. Every difference becomes a *flag* (the notebook is still
   graded, on the instructor's tests).
 * :func:`scan` reads the student's own code (everything that is not a
-  restored locked cell) for known attacks on the grader: IPython hooks,
-  monkeypatching helpers or builtins, objects that compare equal to anything,
-  frame inspection, ``ctypes``. A hit is *hostile*: the score is withheld for
-  review, whatever the run says.
+  restored locked cell) for known attacks on the grader. Only code that *does*
+  what a forgery needs is *hostile* (the score is withheld for review, whatever
+  the run says): installing IPython input/AST transformers or event hooks,
+  assigning to an attribute of a helper module the tests use (``np.max = ...``,
+  ``setattr(math, ...)``), comparison methods that return a constant "equal",
+  ``ndarray`` subclasses. Code that only *could* be part of an attack and is
+  also written by honest students (the IPython shell, ``sys.modules``,
+  ``importlib``, frame inspection, trace hooks, ``ctypes``, replacing
+  ``sys.stdout``, a constant ``__bool__``) is a *review* flag: the earned score
+  stands and the submission is listed for a look. The runtime guard and the
+  verdict outside the kernel catch the forgery itself if it happens.
 """
 from __future__ import annotations
 
@@ -28,12 +35,12 @@ from nbgrader import utils as nbu
 
 from .notebooks import nbgrader_meta
 
-STRUCTURE, HOSTILE, NOTE = "structure", "hostile", "note"
+STRUCTURE, HOSTILE, REVIEW, NOTE = "structure", "hostile", "review", "note"
 
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  #: STRUCTURE (restored, still graded), HOSTILE (score withheld) or NOTE
+    kind: str  #: STRUCTURE (restored, still graded), HOSTILE (score withheld), REVIEW (score kept, look) or NOTE
     text: str
 
     def __str__(self) -> str:
@@ -119,22 +126,29 @@ def sanitize(student: NotebookNode, master: NotebookNode,
 
 # ---------------------------------------------------------------- static scan
 
-#: (pattern in the student's code, what it means); each hit withholds the score for review
+#: (pattern in the student's code, what it means): code that installs what a forgery needs;
+#: each hit withholds the score for review
 HOSTILE_PATTERNS = [
-    (r"\bget_ipython\b|\bInteractiveShell\b|\bIPython\.core\b|\bipykernel\b",
-     "uses the IPython shell (hooks can rewrite later cells)"),
     (r"input_transformers|ast_transformers|\bpre_run_cell\b|\bpost_run_cell\b|\bpre_execute\b|events\.register",
      "installs IPython hooks"),
-    (r"\bbuiltins\b|__builtins__", "changes builtins"),
+]
+#: code that could serve an attack and that honest students also write: the score stands, and
+#: the submission is listed for a look
+REVIEW_PATTERNS = [
+    (r"\bget_ipython\b|\bInteractiveShell\b|\bIPython\.core\b|\bipykernel\b",
+     "uses the IPython shell (hooks can rewrite later cells)"),
+    (r"__builtins__", "reaches the builtins through __builtins__"),
     (r"\bsys\.modules\b|\bimportlib\b|\bgc\.get_", "reaches into loaded modules"),
-    (r"\bsys\.(settrace|setprofile|_getframe|displayhook|excepthook|stdout|stderr)\b|\binspect\.(currentframe|stack)\b"
-     r"|\bf_back\b|\bf_locals\b|\bf_globals\b", "inspects or rewires the interpreter"),
+    (r"\bsys\.(settrace|setprofile|_getframe|displayhook|excepthook)\b|\binspect\.(currentframe|stack)\b"
+     r"|\bf_back\b|\bf_locals\b|\bf_globals\b", "inspects frames or sets interpreter hooks"),
     (r"\bctypes\b|\bcffi\b", "uses ctypes"),
 ]
 
 #: helper modules whose attributes a student must not replace
 PROTECTED = {"np", "numpy", "math", "testing", "checks", "course", "numeric", "report", "misconception",
-             "cmath", "operator", "random"}
+             "cmath", "operator", "random", "builtins", "__builtins__"}
+_EQUAL_ALWAYS = {"__eq__": True, "__le__": True, "__ge__": True, "__ne__": False}  # constant that forges a pass
+_CONSTANT_REVIEW = ("__lt__", "__gt__", "__abs__", "__bool__")
 NOTE_PATTERNS = [
     (r"\bsys\.exit\b|\bexit\(\)|\bquit\(\)|raise\s+SystemExit", "calls sys.exit"),
     (r"\bos\._exit\b|\bos\.kill\b|\bsignal\.", "kills or signals the kernel"),
@@ -148,8 +162,42 @@ NOTE_PATTERNS = [
 ]
 
 
-def _ast_hits(source: str) -> list[str]:
-    hits: list[str] = []
+def _constant_returns(fn: ast.FunctionDef) -> list | None:
+    """The constant values ``fn`` returns, or None if any return is not a constant."""
+    rets = [r for r in ast.walk(fn) if isinstance(r, ast.Return)]
+    if rets and all(isinstance(r.value, ast.Constant) for r in rets):
+        return [r.value.value for r in rets]
+    return None
+
+
+def _class_hits(node: ast.ClassDef) -> list[tuple[str, str]]:
+    hits: list[tuple[str, str]] = []
+    for base in node.bases:
+        if "ndarray" in ast.unparse(base):
+            hits.append((HOSTILE, f"class {node.name} subclasses ndarray"))
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and (item.name in _EQUAL_ALWAYS or item.name in _CONSTANT_REVIEW):
+            consts = _constant_returns(item)
+            if consts is None:
+                continue
+            if item.name in _EQUAL_ALWAYS and all(bool(v) == _EQUAL_ALWAYS[item.name] for v in consts):
+                hits.append((HOSTILE, f"class {node.name}.{item.name} returns a constant (compares equal to anything)"))
+            elif item.name in _CONSTANT_REVIEW:
+                hits.append((REVIEW, f"class {node.name}.{item.name} returns a constant"))
+        elif isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__eq__" for t in item.targets):
+            hits.append((HOSTILE, f"class {node.name} overrides __eq__ with a lambda"))
+    return hits
+
+
+def _base_name(t: ast.expr) -> str | None:
+    while isinstance(t, ast.Attribute):
+        t = t.value
+    return t.id if isinstance(t, ast.Name) else None
+
+
+def _ast_hits(source: str) -> list[tuple[str, str]]:
+    """(kind, why) for each forgery-shaped statement of ``source``."""
+    hits: list[tuple[str, str]] = []
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -158,26 +206,17 @@ def _ast_hits(source: str) -> list[str]:
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for t in targets:
-                if isinstance(t, ast.Attribute):
-                    base = t.value
-                    while isinstance(base, ast.Attribute):
-                        base = base.value
-                    if isinstance(base, ast.Name) and base.id in PROTECTED:
-                        hits.append(f"replaces a helper ({ast.unparse(t)})")
+                if isinstance(t, ast.Attribute) and _base_name(t) in PROTECTED:
+                    hits.append((HOSTILE, f"replaces a helper ({ast.unparse(t)})"))
+                elif isinstance(t, ast.Subscript) and ast.unparse(t.value) in ("sys.modules", "__builtins__"):
+                    hits.append((HOSTILE, f"replaces a loaded module or builtin ({ast.unparse(t)})"))
+                elif isinstance(t, ast.Attribute) and ast.unparse(t) in ("sys.stdout", "sys.stderr"):
+                    hits.append((REVIEW, f"replaces {ast.unparse(t)}"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
-            hits.append("patches attributes with setattr/delattr")
+            if node.args and _base_name(node.args[0]) in PROTECTED:
+                hits.append((HOSTILE, f"patches a helper with {node.func.id} ({ast.unparse(node.args[0])})"))
         elif isinstance(node, ast.ClassDef):
-            for base in node.bases:
-                if "ndarray" in ast.unparse(base):
-                    hits.append(f"class {node.name} subclasses ndarray")
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name in ("__eq__", "__ne__", "__lt__", "__le__",
-                                                                      "__gt__", "__ge__", "__abs__", "__bool__"):
-                    rets = [r for r in ast.walk(item) if isinstance(r, ast.Return)]
-                    if rets and all(isinstance(r.value, ast.Constant) for r in rets):
-                        hits.append(f"class {node.name}.{item.name} returns a constant (compares equal to anything)")
-                elif isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__eq__" for t in item.targets):
-                    hits.append(f"class {node.name} overrides __eq__ with a lambda")
+            hits += _class_hits(node)
     return hits
 
 
@@ -193,7 +232,8 @@ def scan(nb: NotebookNode, release: NotebookNode | None = None) -> list[Flag]:
         src = cell.source
         where = nbgrader_meta(cell).get("grade_id") or f"cell {nb.cells.index(cell)}"
         found = [(HOSTILE, why) for pat, why in HOSTILE_PATTERNS if re.search(pat, src)]
-        found += [(HOSTILE, why) for why in _ast_hits(src)]
+        found += [(REVIEW, why) for pat, why in REVIEW_PATTERNS if re.search(pat, src)]
+        found += _ast_hits(src)
         found += [(NOTE, why) for pat, why in NOTE_PATTERNS if re.search(pat, src)]
         for kind, why in found:
             text = f"{where}: {why}"

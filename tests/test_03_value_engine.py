@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from autograder import notebooks
+from checks import engine_mistakes as mistakes
 from autograder.notebooks import run_in_process
 from conftest import ROOT
 from course import moons
@@ -51,7 +52,7 @@ def run(replace: dict[str, str], stop_after: str):
 def assert_fails_with(res, test_id: str, tag: str, *also: str) -> None:
     r = res.tests[test_id]
     assert not r.ok, f"{test_id} passed with the mistake planted"
-    assert r.error == "AssertionError", f"{test_id} failed with {r.error}, not an assertion: {r.message}"
+    assert r.error == "CheckFailed", f"{test_id} failed with {r.error}, not a check's verdict: {r.message}"
     assert f"Misconception [{tag}]" in r.message, f"{test_id} lacks the hint [{tag}]:\n{r.message}"
     for text in also:
         assert text in r.message, f"{test_id}: {text!r} not in\n{r.message}"
@@ -209,6 +210,35 @@ def test_notebook_loss_gradients_match_torch(ns):
     np.testing.assert_allclose(ours, [float(p.grad) for p in params], rtol=1e-10, atol=1e-14)
 
 
+def test_tanh_from_exp_is_a_bigger_graph_with_the_gradient_of_tanh(ns):
+    """Section 11's demo: (e^2x - 1)/(e^2x + 1) on the notebook's engine, against torch's tanh and central differences."""
+    V, order = ns["Value"], ns["topological_order"]
+    for x in [0.7, -1.9, 0.05]:
+        a, b = V(x), V(x)
+        one, composed = a.tanh(), ns["tanh_from_exp"](b)
+        one.backward()
+        composed.backward()
+        t_value, t_grads = torch_value_and_grads(lambda v: v.tanh(), [x])
+        assert composed.data == pytest.approx(t_value, abs=1e-15) and one.data == pytest.approx(t_value, abs=1e-15)
+        assert b.grad == pytest.approx(t_grads[0], abs=1e-14) and a.grad == pytest.approx(t_grads[0], abs=1e-15)
+        assert b.grad == pytest.approx(central_gradient(math.tanh, [x])[0], abs=1e-8)
+        assert len(order(composed)) > len(order(one)) == 2
+
+
+def test_one_step_along_the_gradient_rises_by_the_predicted_amount(ns):
+    """Section 11's demo: the neuron's rise after x += eps * grad is eps * |grad|^2 to first order (torch's gradient)."""
+    start = ns["start"]
+    f = lambda x1, x2, w1, w2, b: (x1 * w1 + x2 * w2 + b).tanh()  # noqa: E731
+    value, grads = torch_value_and_grads(f, start)
+    np.testing.assert_allclose([v.grad for v in ns["inputs"]], grads, rtol=1e-12, atol=1e-15)
+    eps = ns["eps"]
+    moved, _ = torch_value_and_grads(f, [x + eps * g for x, g in zip(start, grads)])
+    rise, predicted = moved - value, eps * float(np.sum(grads ** 2))
+    assert ns["predicted"] == pytest.approx(predicted, rel=1e-12)
+    assert ns["moved"].data - ns["o"].data == pytest.approx(rise, rel=1e-9)
+    assert abs(rise / predicted - 1) < 1e-2  # the second-order term, O(eps), is what is left
+
+
 def test_notebook_topological_sort_handles_a_100000_deep_chain(ns):
     V = ns["Value"]
     with moons.paused_gc():   # the collector would rescan the 400,000 live nodes many times
@@ -228,100 +258,12 @@ def test_notebook_topological_sort_handles_a_100000_deep_chain(ns):
 ADD_ACC = "        self.grad += out.grad\n        other.grad += out.grad"
 MUL_ACC = "        self.grad += other.data * out.grad\n        other.grad += self.data * out.grad"
 
-RECURSIVE_BACKWARD = '''
-def backward(self):
-    self.grad = 1.0
-
-    def push(node):
-        node._backward()
-        for child in node._prev:
-            push(child)
-
-    push(self)
-
-
-Value.backward = backward
-'''
-
-MICROGRAD_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    self.grad {seed} 1.0
-    for node in reversed(topo):
-        node._backward()
-
-
-Value.backward = backward
-'''
-
-ZERO_ALL_BACKWARD = '''
-def backward(self):
-    topo = topological_order(self)
-    for node in topo:
-        node.grad = 0.0
-    self.grad = 1.0
-    for node in reversed(topo):
-        node._backward()
-
-
-Value.backward = backward
-'''
-
-RECURSIVE_TOPO = '''
-def topological_order(root):
-    order, visited = [], set()
-
-    def build(v):
-        if id(v) not in visited:
-            visited.add(id(v))
-            for child in v._prev:
-                build(child)
-            order.append(v)
-
-    build(root)
-    return order
-'''
-
-HASHED_TOPO = '''
-def topological_order(root):
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-
-EQUALITY_TOPO = '''
-def topological_order(root):
-    order, visited, stack = [], [], [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif node not in visited:
-            visited.append(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
-
-DUPLICATING_TOPO = '''
-def topological_order(root):
-    order, stack = [], [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node._prev))
-    return order
-'''
+ATTACH = "\n\nValue.backward = backward\n"  # a notebook cell replaced whole must attach the method itself
+RECURSIVE_BACKWARD = mistakes.RECURSIVE_BACKWARD + ATTACH
+MICROGRAD_BACKWARD = mistakes.MICROGRAD_BACKWARD + ATTACH
+ZERO_ALL_BACKWARD = mistakes.ZERO_ALL_BACKWARD + ATTACH
+RECURSIVE_TOPO, HASHED_TOPO = mistakes.RECURSIVE_TOPO, mistakes.HASHED_TOPO
+EQUALITY_TOPO, DUPLICATING_TOPO = mistakes.EQUALITY_TOPO, mistakes.DUPLICATING_TOPO
 
 NO_REFLECTED = "pass\n"
 
@@ -467,7 +409,7 @@ def test_recursive_backward_is_named_with_the_node_pushed_too_early():
     res = run({"backward": RECURSIVE_BACKWARD}, stop_after="test_backward_topological")
     assert res.tests["test_backward_seed"].ok
     assert_fails_with(res, "test_backward_topological", "no-topological-order",
-                      "b pushed its gradient to a before b's own gradient was complete", "got:       8")
+                      "b pushed its gradient to a before b's own gradient was complete", "got 8, expected 4")
 
 
 def test_forgotten_zero_grad_still_moves_parameters_correctly_in_the_first_step():
@@ -480,11 +422,12 @@ def test_a_stubbed_exercise_fails_only_the_checks_that_need_it():
     stub = solution("value_add").split("    ### BEGIN SOLUTION")[0] + "    " + STUB + "\n\n\nValue.__add__ = __add__\n"
     res = run({"value_add": stub}, stop_after="test_engine_matches_torch")
     for gid in ["test_add_value", "test_add_local_backward"]:
-        assert res.tests[gid].error == "NotImplementedError"
+        r = res.tests[gid]
+        assert r.error == "CheckFailed" and "this exercise is not written yet" in r.message, (gid, r)
     for gid in ["test_reuse_add", "test_neg_and_sub", "test_topological_order_deep_chain", "test_backward_seed",
                 "test_engine_matches_torch"]:
         r = res.tests[gid]
-        assert not r.ok and r.error == "AssertionError" and "finish __add__ first" in r.message, (gid, r)
+        assert not r.ok and r.error == "CheckFailed" and "finish __add__ first" in r.message, (gid, r)
     independent = ["test_mul_value_and_inputs", "test_mul_local_backward", "test_reuse_mul",
                    "test_pow_value_and_grad", "test_pow_negative_base", "test_tanh_value_and_grad",
                    "test_tanh_no_overflow", "test_exp_value_and_grad", "test_relu_value_and_grad"]
@@ -506,7 +449,7 @@ def test_hard_coded_answers_fail_the_hidden_tests():
                      "Value.backward = backward\n")
     res = run({"backward": fake_backward}, stop_after="test_backward_topological")
     r = res.tests["test_backward_topological"]
-    assert not r.ok and "Check failed" in r.message and "c = b * b + b" in r.message, r
+    assert not r.ok and "Check failed" in r.message and "out = b * b + b" in r.message, r
 
 
 def test_the_solution_passes_every_test_cell_it_reaches_without_slow_cells():

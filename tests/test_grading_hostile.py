@@ -315,7 +315,7 @@ def _grade_class(shared: Path) -> dict:
              "sentinel_before": _hashes(sentinel)}
     results, sandbox = batch.autograde(root, "ps1", workers=2, limits=LIMITS, progress=False)
     server.stop = True
-    state.update(results={r["student"]: {k: v for k, v in r.items() if k != "autograded"} for r in results},
+    state.update(results={r.student: r.record() for r in results},
                  mechanisms=sandbox.mechanisms, accepted=server.accepted)
     return state
 
@@ -450,8 +450,8 @@ def test_autograde_again_is_idempotent(graded):
     again, _ = batch.autograde(root, "ps1", workers=2, limits=LIMITS, progress=False,
                                students=["honest", "edit_test", "not_json"])
     for res in again:
-        before = graded["results"][res["student"]]
-        assert (res["status"], res["score"], res["flags"]) == (before["status"], before["score"], before["flags"])
+        before = graded["results"][res.student]
+        assert (res.status, res.score, res.flags) == (before["status"], before["score"], before["flags"])
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         assert len(gb.find_assignment("ps1").submissions) == len(graded["results"])
         assert gb.find_submission("ps1", "honest").score == 6

@@ -20,8 +20,8 @@ from nbformat.v4 import new_code_cell, new_output
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
-from autograder import collect, grading, isolate, report  # noqa: E402
-from autograder.sanitize import HOSTILE, NOTE, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
+from autograder import collect, isolate, report, steps  # noqa: E402
+from autograder.sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def test_collect_from_folders_keeps_only_notebooks_under_the_release_name(tmp_pa
     got = collect.collect(src, tmp_path / "course", "ps1", ["ps1.ipynb"])
     assert sorted(got.students) == ["alice", "bob"]
     files = sorted(p.relative_to(tmp_path / "course").as_posix() for p in (tmp_path / "course").rglob("*") if p.is_file())
-    assert files == ["submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
+    assert files == ["collected/ps1.json", "submitted/alice/ps1/ps1.ipynb", "submitted/alice/ps1/timestamp.txt",
                      "submitted/bob/ps1/ps1.ipynb", "submitted/bob/ps1/timestamp.txt"]
     assert (tmp_path / "course/submitted/bob/ps1/ps1.ipynb").read_text() == '{"b": 1}'
     assert any("numpy.py: not a notebook" in s for s in got.skipped)
@@ -131,18 +131,40 @@ def test_every_structural_change_is_restored_and_flagged(course):
 @pytest.mark.parametrize("code, why", [
     ("import numpy as np\nnp.testing.assert_allclose = print", "replaces a helper"),
     ("import math\nmath.isclose = lambda *a, **k: True", "replaces a helper"),
-    ("import builtins\nbuiltins.float = lambda x: 1.0", "changes builtins"),
+    ("import builtins\nbuiltins.float = lambda x: 1.0", "replaces a helper (builtins.float)"),
     ("get_ipython().events.register('pre_run_cell', print)", "installs IPython hooks"),
-    ("import sys\nsys.modules['numpy'] = None", "reaches into loaded modules"),
+    ("import sys\nsys.modules['numpy'] = None", "replaces a loaded module"),
     ("class A:\n    def __eq__(self, o):\n        return True", "compares equal to anything"),
     ("import numpy as np\nclass B(np.ndarray):\n    pass", "subclasses ndarray"),
-    ("import sys\nf = sys._getframe(1)", "inspects or rewires the interpreter"),
-    ("import ctypes", "uses ctypes"),
+    ("import math\nsetattr(math, 'isclose', print)", "patches a helper with setattr"),
 ])
 def test_scan_flags_known_attacks_as_hostile(code, why):
     nb = nbformat.v4.new_notebook(cells=[new_code_cell(code)])
     flags = scan(nb)
     assert any(f.kind == HOSTILE and why in f.text for f in flags), flags
+
+
+@pytest.mark.parametrize("code, why", [
+    ("import sys\nf = sys._getframe(1)", "inspects frames"),
+    ("import ctypes", "uses ctypes"),
+    ("import importlib\nimportlib.reload(importlib)", "reaches into loaded modules"),
+    ("ip = get_ipython()\nip.run_line_magic('matplotlib', 'inline')", "uses the IPython shell"),
+    ("class P:\n    def __bool__(self):\n        return True", "P.__bool__ returns a constant"),
+    ("import sys, io\nsys.stdout = io.StringIO()", "replaces sys.stdout"),
+])
+def test_scan_marks_what_only_suggests_a_look_for_review_not_hostile(code, why):
+    flags = scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)]))
+    assert any(f.kind == REVIEW and why in f.text for f in flags) and not any(f.kind == HOSTILE for f in flags), flags
+
+
+@pytest.mark.parametrize("code", [
+    "import sys\nprint('x', file=sys.stderr)\nsys.stderr.write('y')\nsys.stdout.flush()",
+    "class P:\n    def __init__(self, x):\n        setattr(self, 'x', x)\n    def __eq__(self, o):\n        return self.x == o.x",
+    "import threading\nclass W(threading.Thread):\n    def run(self):\n        pass",
+    "from IPython.display import display, Markdown\ndisplay(Markdown('x'))",
+])
+def test_scan_finds_nothing_in_honest_code(code):
+    assert scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)])) == []
 
 
 def test_scan_notes_exits_and_network_without_withholding():
@@ -175,20 +197,32 @@ def _test_cell(outputs, points=2):
     return c
 
 
+def score_cell(cell):
+    """(score, error, message) of one executed test cell, through the read-outputs and score steps."""
+    cell.execution_count = 1
+    t = steps.score(steps.Observed([steps.observe_test_cell(cell)]))[0]
+    return t.score, t.error, t.message
+
+
 def test_a_warning_on_stderr_does_not_zero_a_passing_test():
     c = _test_cell([new_output("stream", name="stderr", text="x.py:3: UserWarning: careful\n  warnings.warn(w)\n")])
-    assert grading.score_cell(c)[0] == 2
+    assert score_cell(c)[0] == 2
 
 
 def test_other_stderr_output_zeroes_the_test_like_nbgrader():
-    assert grading.score_cell(_test_cell([new_output("stream", name="stderr", text="boom\n")]))[0] == 0
+    assert score_cell(_test_cell([new_output("stream", name="stderr", text="boom\n")]))[0] == 0
 
 
 def test_a_printed_value_is_never_read_as_partial_credit():
     c = _test_cell([new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1)])
-    assert grading.score_cell(c)[0] == 2  # nbgrader would give 0.5: all or nothing here
+    assert score_cell(c)[0] == 2  # nbgrader would give 0.5: all or nothing here
     err = _test_cell([new_output("error", ename="AssertionError", evalue="Misconception [x-y]: no", traceback=[])])
-    assert grading.score_cell(err) == (0.0, "AssertionError", "Misconception [x-y]: no")
+    assert score_cell(err) == (0.0, "AssertionError", "Misconception [x-y]: no")
+
+
+def test_a_test_cell_the_kernel_never_reached_scores_zero_as_not_run():
+    t = steps.score(steps.Observed([steps.observe_test_cell(_test_cell([]))]))[0]
+    assert (t.score, t.ran, t.error) == (0.0, False, "not run")
 
 
 def test_feedback_preprocessor_strips_hidden_tests_and_tracebacks(course):
@@ -206,7 +240,8 @@ def test_feedback_preprocessor_strips_hidden_tests_and_tracebacks(course):
 def test_probe_reports_every_mechanism_with_a_verdict():
     sb = isolate.probe(ROOT)
     assert set(sb.mechanisms) >= {"memory limit", "process limit", "course and other students hidden",
-                                  "no network", "course package read-only", "private pid namespace"}
+                                  "no network", "course package read-only", "private pid namespace",
+                                  "allow-list root", "disk quota"}
     assert all(v == "active" or v.startswith("UNAVAILABLE") for v in sb.mechanisms.values())
 
 
@@ -219,8 +254,7 @@ def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):
     code = ("import os, json; print(json.dumps([os.path.exists(p) for p in "
             f"[{str(ROOT / 'autograder')!r}, {str(tmp_path / 'other')!r}, 'course_here']]))")
     (tmp_path / "other").write_text("another student")
-    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], isolate.Limits(), sb,
-                               isolate.hidden_paths(ROOT, tmp_path))
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], isolate.Limits(), sb)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [False, False, False]
@@ -232,7 +266,7 @@ def test_without_namespaces_the_kernel_still_gets_its_limits_and_scratch_folder(
     code = ("import os, resource, json; print(json.dumps([os.getcwd(), "
             "resource.getrlimit(resource.RLIMIT_DATA)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0]]))")
     limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
-    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], limits, sb, [])
+    argv = isolate.kernel_argv(tmp_path / "s", [sys.executable, "-c", code], limits, sb)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
@@ -246,10 +280,10 @@ def test_slow_cells_are_skipped_only_when_they_are_the_instructors_unchanged():
                                                   new_code_cell("x = 1")])
     edited = nbformat.v4.new_notebook(cells=[new_code_cell("widget(); y = 2", metadata={"tags": ["slow"]}),
                                              new_code_cell("x = 1")])
-    src = lambda run: [c.source for c in run.cells[1:]]  # noqa: E731  (after the guard's setup cell)
-    assert src(grading._run_plan(as_released, given, run_slow=False)[0]) == ["x = 1"]
-    assert src(grading._run_plan(edited, given, run_slow=False)[0]) == ["widget(); y = 2", "x = 1"]
-    assert src(grading._run_plan(as_released, given, run_slow=True)[0]) == ["widget()", "x = 1"]
+    src = lambda p: [c.source for c in p.notebook.cells[1:]]  # noqa: E731  (after the guard's setup cell)
+    assert src(steps.plan(as_released, given, run_slow=False)) == ["x = 1"]
+    assert src(steps.plan(edited, given, run_slow=False)) == ["widget(); y = 2", "x = 1"]
+    assert src(steps.plan(as_released, given, run_slow=True)) == ["widget()", "x = 1"]
 
 
 def test_a_slow_cell_runs_when_a_later_cell_needs_what_it_defines_and_test_cells_always_run():
@@ -260,6 +294,6 @@ def test_a_slow_cell_runs_when_a_later_cell_needs_what_it_defines_and_test_cells
                            metadata={**test, "tags": ["slow"]})]
     nb = nbformat.v4.new_notebook(cells=cells)
     given = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
-    src = [c.source for c in grading._run_plan(nb, given, run_slow=False)[0].cells
-           if not c.metadata.get(grading.GUARD_META)]
+    src = [c.source for c in steps.plan(nb, given, run_slow=False).notebook.cells
+           if not c.metadata.get(steps.GUARD_META)]
     assert src == ["acc = train()", cells[2].source]

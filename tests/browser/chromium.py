@@ -37,3 +37,14 @@ def find_or_install() -> tuple[Path | None, str]:
         return None, "apt-get installed chromium but /usr/bin/chromium is missing"
     why = "not running as root" if apt else "apt-get is not available"
     return None, f"Debian's chromium is not at {CHROMIUM} and cannot be installed ({why}); {HOW}"
+
+
+def chromium_or_skip():
+    """The chromium path for a test, or a skip that says why (a failure under ``CI=true``)."""
+    import pytest
+    path, what = find_or_install()
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and no browser for the real-browser test: {what}")
+        pytest.skip(f"real-browser test skipped: {what}")
+    return path
