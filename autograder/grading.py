@@ -143,11 +143,11 @@ def grade_submission(job: Job, ws: Workspace) -> Result:
         with clock.step("read outputs"):
             obs = steps.read_outputs(p, ex, master)
         with clock.step("score"):
-            result.tests = steps.score(obs, ex.answers)
+            result.tests, judged = steps.score(obs, ex, master)
         with clock.step("set status"):
             more, crashed = steps.run_flags(ex, obs, job.limits)
             timed_out = ex.run.stop == "timeout" or bool(ex.run.timed_out)
-            steps.set_status(result, flags + obs.flags + more, crashed, timed_out)
+            steps.set_status(result, flags + obs.flags + judged + more, crashed, timed_out)
             result.no_response = obs.no_response
             result.autograded = steps.autograded_notebook(p, ex)
         slowest = sorted(((k, v) for k, v in ex.run.phases.items() if k.startswith("cell")), key=lambda kv: -kv[1])

@@ -11,7 +11,8 @@
 5. :func:`execute` the plan in a sandboxed kernel (:mod:`autograder.isolate`, through
    :func:`autograder.notebooks.execute`), with the checks' answers recorded to a file;
 6. :func:`read_outputs`: what each test cell and guard showed;
-7. :func:`score` the tests (kept apart: a trusted verdict from the recorded answers goes here);
+7. :func:`score` the tests: the trusted verdict, each test cell replayed on the recorded answers
+   outside the sandbox (:mod:`autograder.verdict`);
 8. :func:`set_status` from the flags and how the run ended.
 """
 from __future__ import annotations
@@ -28,10 +29,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbgrader import utils as nbu
 
-from . import guard, isolate, notebooks
+from . import guard, isolate, notebooks, verdict
 from .jobs import CRASHED, GRADED, MALFORMED, TAMPERED, TIMED_OUT, Job, Result, TestOutcome
 from .notebooks import Executed, cell_failure, cell_ran, is_test_cell, nbgrader_meta
-from .sanitize import HOSTILE, NOTE, STRUCTURE, Flag, names_loaded, sanitize, scan
+from .sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, Flag, names_loaded, sanitize, scan
 
 try:
     from course.checks import MISCONCEPTION_TAG
@@ -128,12 +129,16 @@ def skippable(nb: NotebookNode, slow: set[str]) -> set[int]:
 
 
 def plan(nb: NotebookNode, release: NotebookNode | None = None, run_slow: bool = True) -> Plan:
-    """The notebook to execute: setup cell first, a guard before each test cell. Unless
-    ``run_slow``, the instructor's cells tagged ``slow`` (widgets, training, plots) are left out
-    when the student left them as released and no later cell needs what they define."""
+    """The notebook to execute: before each test cell a marker cell (its answers are that cell's:
+    :func:`autograder.verdict.marker_cell`) and, for a test cell that calls no check and so is
+    judged in the kernel, a guard cell (with a setup cell first). Unless ``run_slow``, the
+    instructor's cells tagged ``slow`` (widgets, training, plots) are left out when the student
+    left them as released and no later cell needs what they define."""
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
     nonces: dict[int, str] = {}
-    run.cells.append(nbformat.v4.new_code_cell(guard.setup_source(), metadata={GUARD_META: "setup"}))
+    in_kernel = [c for c in nb.cells if is_test_cell(c) and not verdict.REPLAYABLE.search(c.source)]
+    if in_kernel:
+        run.cells.append(nbformat.v4.new_code_cell(guard.setup_source(), metadata={GUARD_META: "setup"}))
     slow = {c.source for c in (release.cells if release is not None else [])
             if c.cell_type == "code" and "slow" in c.get("metadata", {}).get("tags", [])}
     skip = set() if run_slow else skippable(nb, slow)
@@ -141,9 +146,13 @@ def plan(nb: NotebookNode, release: NotebookNode | None = None, run_slow: bool =
         if i in skip:
             continue
         if is_test_cell(cell):
-            src, nonce = guard.guard_source(names_loaded(cell.source))
-            run.cells.append(nbformat.v4.new_code_cell(src, metadata={GUARD_META: nonce}))
-            nonces[len(run.cells) - 1] = nonce
+            marker = verdict.marker_cell(nbgrader_meta(cell)["grade_id"])
+            marker.metadata[GUARD_META] = "marker"
+            run.cells.append(marker)
+            if any(cell is c for c in in_kernel):
+                src, nonce = guard.guard_source(names_loaded(cell.source))
+                run.cells.append(nbformat.v4.new_code_cell(src, metadata={GUARD_META: nonce}))
+                nonces[len(run.cells) - 1] = nonce
         run.cells.append(cell)
     return Plan(run, nonces)
 
@@ -311,16 +320,38 @@ def read_outputs(p: Plan, ex: Execution, master: NotebookNode) -> Observed:
 
 
 # ------------------------------------------------------------------ 7. score
-def score(obs: Observed, answers: bytes = b"") -> list[TestOutcome]:
-    """Points per test: all or nothing, earned when the test cell ran without failing.
-    ``answers`` (the checks' recorded answers) is where a verdict decided outside the sandbox
-    will come from; today the in-kernel outcome decides."""
+def score(obs: Observed, ex: Execution | None = None, master: NotebookNode | None = None
+          ) -> tuple[list[TestOutcome], list[Flag]]:
+    """Points per test, all or nothing, and what the verdict found.
+
+    A test cell that calls checks is judged outside the sandbox (:mod:`autograder.verdict`): its
+    master source is replayed on the answers the kernel recorded, and that decides. A pass in
+    the kernel that the answers do not support is evidence of forgery (hostile); a failure in
+    the kernel that the answers pass (stderr from a warning, say) keeps the points and asks for a
+    look. A test cell that calls no check is judged by its outcome in the kernel, as nbgrader
+    does."""
+    judgement = (verdict.judge(ex.run.notebook, master, ex.answers.decode("utf-8", "replace"))
+                 if ex is not None and master is not None else verdict.Judgement())
     out = []
     for t in obs.tests:
-        earned = t.points if t.ran and not t.error else 0.0
-        out.append(TestOutcome(t.grade_id, t.points, earned, t.ran, t.error, t.message,
-                               sorted(set(MISCONCEPTION_TAG.findall(t.message)))))
-    return out
+        v = judgement.cells.get(t.grade_id)
+        if v is not None and v.replayed is not None:
+            r = v.replayed
+            error, message = ("", "") if v.passed else (r.error or "CheckFailed", r.message)
+            earned = t.points if v.passed else 0.0
+        else:
+            error, message = t.error, t.message
+            earned = t.points if t.ran and not t.error else 0.0
+        out.append(TestOutcome(t.grade_id, t.points, earned, t.ran, error, message,
+                               sorted(set(MISCONCEPTION_TAG.findall(message)))))
+    flags = [Flag(HOSTILE, f"verdict: {h}") for h in judgement.hostile]
+    flags += [Flag(REVIEW, f"verdict: {n}") for n in judgement.notes]
+    if ex is not None and master is not None:
+        for cell in ex.run.notebook.cells:
+            gid = nbgrader_meta(cell).get("grade_id") if is_test_cell(cell) else None
+            if gid in judgement.cells:
+                verdict.trusted_outputs(cell, judgement.cells[gid])
+    return out, flags
 
 
 # ------------------------------------------------------------------ 8. status

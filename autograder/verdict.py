@@ -64,6 +64,7 @@ class Judgement:
     cells: dict[str, CellVerdict] = field(default_factory=dict)
     hostile: list[str] = field(default_factory=list)  #: evidence of forgery (score withheld)
     notes: list[str] = field(default_factory=list)  #: worth a look, score kept
+    kernel_only: list[str] = field(default_factory=list)  #: test cells that call no check: the kernel's verdict
 
 
 def _kernel_passed(cell: NotebookNode) -> bool:
@@ -104,9 +105,7 @@ def judge(executed: NotebookNode, master: NotebookNode, answers_text: str) -> Ju
                              "pass: scored as passed, worth a look")
         if replayed is not None and replayed.problems and replayed.passed:
             out.notes.append(f"{gid}: {'; '.join(replayed.problems)[:200]}")
-    if kernel_only:
-        out.notes.append(f"{len(kernel_only)} test cell(s) call no check and were judged in the kernel: "
-                         + ", ".join(kernel_only[:5]))
+    out.kernel_only = kernel_only
     return out
 
 

@@ -200,7 +200,7 @@ def _test_cell(outputs, points=2):
 def score_cell(cell):
     """(score, error, message) of one executed test cell, through the read-outputs and score steps."""
     cell.execution_count = 1
-    t = steps.score(steps.Observed([steps.observe_test_cell(cell)]))[0]
+    t = steps.score(steps.Observed([steps.observe_test_cell(cell)]))[0][0]
     return t.score, t.error, t.message
 
 
@@ -221,7 +221,7 @@ def test_a_printed_value_is_never_read_as_partial_credit():
 
 
 def test_a_test_cell_the_kernel_never_reached_scores_zero_as_not_run():
-    t = steps.score(steps.Observed([steps.observe_test_cell(_test_cell([]))]))[0]
+    t = steps.score(steps.Observed([steps.observe_test_cell(_test_cell([]))]))[0][0]
     assert (t.score, t.ran, t.error) == (0.0, False, "not run")
 
 
@@ -280,7 +280,7 @@ def test_slow_cells_are_skipped_only_when_they_are_the_instructors_unchanged():
                                                   new_code_cell("x = 1")])
     edited = nbformat.v4.new_notebook(cells=[new_code_cell("widget(); y = 2", metadata={"tags": ["slow"]}),
                                              new_code_cell("x = 1")])
-    src = lambda p: [c.source for c in p.notebook.cells[1:]]  # noqa: E731  (after the guard's setup cell)
+    src = lambda p: [c.source for c in p.notebook.cells if not c.metadata.get(steps.GUARD_META)]  # noqa: E731
     assert src(steps.plan(as_released, given, run_slow=False)) == ["x = 1"]
     assert src(steps.plan(edited, given, run_slow=False)) == ["widget(); y = 2", "x = 1"]
     assert src(steps.plan(as_released, given, run_slow=True)) == ["widget()", "x = 1"]
@@ -297,3 +297,14 @@ def test_a_slow_cell_runs_when_a_later_cell_needs_what_it_defines_and_test_cells
     src = [c.source for c in steps.plan(nb, given, run_slow=False).notebook.cells
            if not c.metadata.get(steps.GUARD_META)]
     assert src == ["acc = train()", cells[2].source]
+
+
+def test_the_plan_marks_every_test_cell_and_guards_only_those_judged_in_the_kernel():
+    test = lambda gid, src: new_code_cell(src, metadata={"nbgrader": {  # noqa: E731
+        "grade": True, "solution": False, "locked": True, "grade_id": gid, "points": 1}})
+    nb = nbformat.v4.new_notebook(cells=[
+        test("t_check", "from course.checks.numerical_slopes import check_best_step\ncheck_best_step(best_step)"),
+        test("t_assert", "assert 1 == 1, 'x'")])
+    kinds = [c.metadata.get(steps.GUARD_META) for c in steps.plan(nb).notebook.cells]
+    assert kinds[0] == "setup" and kinds[1] == "marker" and kinds[2] is None  # replayed: no guard
+    assert kinds[3] == "marker" and kinds[4] not in (None, "marker", "setup") and kinds[5] is None  # guarded
