@@ -55,11 +55,26 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .batch import Course
     course = Course(args.root)
     names = [p.name for p in course.release_notebooks(args.assignment)]
+    if args.exchange is not None:
+        return _collect_exchange(args, course.root, names)
+    if not args.source:
+        raise SystemExit("collect: name a folder or .zip, or use --exchange")
     got = collect.collect(args.source, course.root, args.assignment, names, pattern=args.pattern,
                           timezone=args.timezone or _course_timezone(course.root))
     for student, src in got.students.items():
         print(f"  {student:<24} <- {src}")
     for why in got.skipped:
+        print(f"  left out: {why}")
+    print(got.summary())
+    return 0
+
+
+def _collect_exchange(args: argparse.Namespace, root, names: list[str]) -> int:
+    from . import exchange
+    got = exchange.collect(root, args.assignment, names, args.exchange or None, course_id=args.course_id)
+    for student, src in got.collected.students.items():
+        print(f"  {student:<24} <- {src}")
+    for why in got.left_out + got.collected.skipped:
         print(f"  left out: {why}")
     print(got.summary())
     return 0
@@ -107,6 +122,10 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         for student, why in sorted(run.failed.items()):
             print(f"  NO FEEDBACK for {student}: {why}")
         bad += len(run.failed)
+        if args.exchange is not None:
+            from . import exchange
+            sent = exchange.release_feedback(args.root, a, args.exchange or None, course_id=args.course_id)
+            print(f"{a}: feedback released through the exchange to {len(sent)} student(s)")
     return 1 if bad else 0
 
 
@@ -138,6 +157,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exchange_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--exchange", nargs="?", const="", default=None, metavar="ROOT",
+                   help=f"{what} (ROOT default: $NBGRADER_EXCHANGE, else /srv/nbgrader/exchange)")
+    p.add_argument("--course-id", default="autodiff", help="the course's id in the exchange (default autodiff)")
+
+
 def cmd_regrade(args: argparse.Namespace) -> int:
     from . import isolate, regrade
     limits = isolate.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
@@ -154,8 +179,9 @@ def _grading_parsers(sub) -> None:
     root = str(_release.ROOT)
     p = sub.add_parser("collect", help="submissions from a folder or LMS zip into submitted/ (notebooks only)")
     p.add_argument("assignment")
-    p.add_argument("source", help="a folder (one sub-folder per student) or a .zip export")
+    p.add_argument("source", nargs="?", help="a folder (one sub-folder per student) or a .zip export")
     p.add_argument("--pattern", help="regex with a (?P<student>...) group, matched against each file's path")
+    _exchange_options(p, "take the newest submission of each student from the nbgrader exchange")
     p.add_argument("--timezone", help="time zone of the zip's entry times (default: course.toml's, else UTC)")
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser("autograde", help="grade submissions in parallel, each in its own sandbox")
@@ -185,6 +211,7 @@ def _grading_parsers(sub) -> None:
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("feedback", help="HTML feedback per student, hidden tests removed")
     p.add_argument("assignments", nargs="*")
+    _exchange_options(p, "also release the feedback through the nbgrader exchange")
     p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("export", help="grades: the course's CSV, or a file Canvas or Moodle imports")
     p.add_argument("assignments", nargs="*")
@@ -222,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_text)
     _grading_parsers(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    rc = args.func(args)
+    if getattr(args, "root", None):  # root graded an instructor's course folder: give it back
+        from .exchange import give_back
+        give_back(args.root)
+    return rc
 
 
 if __name__ == "__main__":
