@@ -135,7 +135,7 @@ def regrade(root: Path | str, assignment: str, *, dry_run: bool = False, workers
         scratch = _scratch_copy(course, assignment, Path(tmp))
         new_results, _ = batch.autograde(scratch.root, assignment, workers=workers, limits=limits, progress=progress)
         with Gradebook(course.db_url) as gb:
-            for new in sorted(new_results, key=lambda r: r["student"]):
+            for new in sorted((r.to_dict() for r in new_results), key=lambda r: r["student"]):
                 student, stem = new["student"], Path(new["notebook"]).stem
                 path = course.status_path(assignment, student)
                 old = json.loads(path.read_text()) if path.is_file() else None

@@ -70,7 +70,7 @@ def graded(tmp_path_factory):
     for student, (sq, sl) in HONEST.items():
         fc.submit(root, student, fc.student_notebook(root / "release", {"square": sq, "slope": sl}))
     results, _ = batch.autograde(root, "ps1", workers=2, limits=LIMITS, progress=False)
-    return {r["student"]: r for r in results}
+    return {r.student: r.to_dict() for r in results}
 
 
 def test_every_honest_variation_was_graded(graded):

@@ -18,6 +18,7 @@ from nbgrader.api import Gradebook
 
 import fixture_course as fc
 from autograder import batch
+from autograder.jobs import Result
 from autograder.sanitize import sanitize
 
 
@@ -67,7 +68,7 @@ def graded_class(template: Path, dest: Path, plan: dict[str, Student]) -> Path:
                 (root / "submitted" / student / fc.ASSIGNMENT / "timestamp.txt").unlink()
             else:
                 (root / "submitted" / student / fc.ASSIGNMENT / "timestamp.txt").write_text(s.timestamp)
-            batch.write_result(course, gb, result(root, student, s), s.timestamp)
+            batch.write_result(course, gb, Result.from_dict(result(root, student, s)), s.timestamp)
     return root
 
 
