@@ -1,5 +1,5 @@
 """The course's hub, for real: one ``./run hub`` on loopback and one class cycle on it (the
-session fixtures of conftest.py), seen by each party in turn. All in one file so that
+session fixtures of hubcycle.py), seen by each party in turn. All in one file so that
 pytest-xdist's ``--dist loadfile`` keeps them on one worker and the hub starts once.
 
 1. the cycle: release, fetch, answer, validate, submit, collect, autograde in the sandbox,
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "browser"))
 from chromium import FLAGS, find_or_install  # noqa: E402
-from conftest import (ARTIFACTS, ASSIGNMENT, CORRECT, INSTRUCTOR, NOTEBOOK, STUDENTS, WRONG,  # noqa: E402
-                      WRONG_CELL, cell_scores, notebook_score)
+from hubcycle import (ARTIFACTS, ASSIGNMENT, CORRECT, INSTRUCTOR, NOTEBOOK, STUDENTS, WRONG,  # noqa: E402
+                      WRONG_CELL, cell_scores, cycle, hub, notebook_score)
 from hubclient import ROOT  # noqa: E402
 from test_grading_e2e import _hidden_lines  # noqa: E402
 
