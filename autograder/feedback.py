@@ -48,13 +48,39 @@ def hidden_lines(master_nb, release_nb=None) -> list[str]:
     (:data:`MIN_CHARS` or more) and that the release does not show anyway."""
     given = _norm("\n".join(c.source for c in release_nb.cells)) if release_nb is not None else ""
     out: list[str] = []
+    modules: list[str] = []
     for cell in master_nb.cells:
         for block in HIDDEN.findall(cell.get("source", "")) if cell.get("cell_type") == "code" else []:
+            modules += [m for m in HIDDEN_MODULE.findall(block) if m not in modules]
             for line in block.splitlines():  # the markers too: they say where hidden text was
                 n = _norm(line)
                 if len(n) >= MIN_CHARS and n not in given and n not in out:
                     out.append(n)
+    for text in map(_module_source, modules):  # the hidden checks' own code is a hidden test's text too
+        for line in text.splitlines():
+            n = _norm(line)
+            if len(n) >= MIN_CHARS and n not in given and n not in out:
+                out.append(n)
     return out
+
+
+#: a hidden block's import of the hidden checks (``from course_hidden.numerical_slopes import ...``)
+HIDDEN_MODULE = re.compile(r"^\s*from\s+(course_hidden\.\w+)\s+import\b", re.M)
+
+
+def _module_source(name: str) -> str:
+    """The source of a hidden-checks module, found as the grader imports it ('' if it cannot be)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return ""
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return ""
+    try:
+        return Path(spec.origin).read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 class HiddenText:
