@@ -146,10 +146,40 @@ def kernel_argv(scratch: Path, kernel_cmd: list[str], limits: Limits, sandbox: S
     The new root and the stubs are built beside ``scratch``."""
     stubs = withheld_stubs(withheld, scratch.parent / f"{scratch.name}.withheld", assignment) if withheld else {}
     spec = {"scratch": str(scratch), "newroot": str(scratch.parent / f"{scratch.name}.root"),
-            "ro": readonly_paths(), "checks": str(CHECKS) if CHECKS.is_dir() else None,
+            "ro": readonly_paths(), "checks": str(sourceless_checks()) if CHECKS.is_dir() else None,
             "stubs": stubs, "limits": asdict(limits),
             "uid": sandbox.uid, "namespaces": sandbox.namespaces, "root": str(ROOT), "env": env or {}}
     return [sys.executable, "-m", "autograder.isolate", json.dumps(spec), "--", *kernel_cmd]
+
+
+def sourceless_checks() -> Path:
+    """The hidden checks compiled to bytecode only, in a folder to bind at CHECKS_MOUNT.
+
+    The kernel must import ``course_hidden`` (its checks ask the student's code their
+    questions), so whatever is bound can be read by the student's code; binding compiled
+    modules with no source makes ``inspect.getsource`` and tracebacks show nothing of the
+    hidden checks' text (feedback also cuts their lines, should any reach an output). Built
+    once per content (the folder's name is a digest of the sources), world-readable."""
+    import hashlib
+    import py_compile
+    sources = sorted((CHECKS / "course_hidden").glob("*.py"))
+    digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in sources)
+                            + sys.version.encode()).hexdigest()[:16]
+    final = Path(tempfile.gettempdir()) / f"autograder-checks-{digest}"
+    if (final / "course_hidden" / "__init__.pyc").is_file():
+        return final
+    tmp = Path(tempfile.mkdtemp(prefix="autograder-checks-"))
+    (tmp / "course_hidden").mkdir()
+    for src in sources:
+        py_compile.compile(str(src), cfile=str(tmp / "course_hidden" / f"{src.stem}.pyc"),
+                           dfile=f"<hidden check {src.stem}>", doraise=True)
+    for path in [tmp, tmp / "course_hidden", *(tmp / "course_hidden").iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    try:
+        os.replace(tmp, final)
+    except OSError:  # another process built it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
 
 
 def prepare_scratch(scratch: Path, sandbox: Sandbox) -> None:

@@ -229,3 +229,14 @@ def test_a_notebook_of_thousands_of_cells_is_timed_out_when_its_preparation_runs
     res = grading.grade_submission(job, ws)
     assert (res.status, res.score) == ("timed out", 0.0)
     assert any("before the kernel" in f for f in res.flags), res.flags
+
+
+def test_the_hidden_checks_run_in_the_sandbox_but_their_source_cannot_be_read(tmp_path):
+    code = ("import inspect, json, course_hidden.numerical_slopes as m\n"
+            "try:\n    src = inspect.getsource(m)\nexcept (OSError, TypeError) as e:\n    src = None\n"
+            "print(json.dumps({'check': callable(m.check_forward_difference_random), 'source': src,"
+            " 'file': m.__file__}))")
+    proc = _sandboxed(tmp_path, code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["check"] and out["source"] is None and out["file"].endswith(".pyc")
