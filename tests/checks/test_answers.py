@@ -147,3 +147,20 @@ def test_replay_refuses_a_check_that_touches_a_student_object_outside_ask():
 def test_student_error_keeps_the_exception_family():
     e = StudentError("f()", "ZeroDivisionError", ("ZeroDivisionError", "ArithmeticError", "Exception"), "x")
     assert e.is_a("ArithmeticError") and not e.is_a("ValueError") and not e.not_written
+
+
+def test_a_hidden_block_run_without_the_hidden_checks_says_why_not_a_bare_import_error(tmp_path):
+    """A student's copy of the course has no course_hidden: running a hidden block there must
+    explain itself."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = ("import sys\nsys.path = [p for p in sys.path if 'autograder/hidden' not in p]\n"
+            "import course.checks\n"
+            "try:\n    from course_hidden.numerical_slopes import check_central_difference_random\n"
+            "except ImportError as e:\n    print(type(e).__name__, e)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=60).stdout
+    assert "ModuleNotFoundError" in out and "hidden tests are not part of the student's copy" in out, out
+    assert "./run grade autograde" in out
