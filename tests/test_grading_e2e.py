@@ -50,6 +50,21 @@ def _filled(root: Path, name: str, nb_name: str) -> nbformat.NotebookNode:
     return nb
 
 
+def grade_class(root: Path, name: str, submissions: dict[str, nbformat.NotebookNode], work: Path,
+                workers: int = 2) -> dict[str, dict]:
+    """Each student's notebook handed in, then collect, autograde and export as an instructor runs
+    them: the export's rows, by student."""
+    nb_name = f"{name}.ipynb"
+    for student, nb in submissions.items():
+        (work / "inbox" / student).mkdir(parents=True)
+        nbformat.write(nb, work / "inbox" / student / nb_name)
+    r = str(root)
+    assert main(["collect", name, str(work / "inbox"), "--root", r]) == 0
+    assert main(["autograde", name, "--root", r, "-j", str(workers), "-q"]) == 0
+    assert main(["export", name, "--root", r, "-o", str(work / "grades.csv")]) == 0
+    return {row["student"]: row for row in csv.DictReader((work / "grades.csv").open())}
+
+
 def _text(html_file: Path) -> str:
     """What a student reads: the HTML without tags (syntax highlighting splits code into spans)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_file.read_text()))

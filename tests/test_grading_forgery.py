@@ -10,7 +10,6 @@ what the honest control scores.
 """
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sys
@@ -21,10 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ROOT  # noqa: E402
-from test_grading_e2e import _filled  # noqa: E402
+from test_grading_e2e import _filled, grade_class  # noqa: E402
 
 from autograder import release  # noqa: E402
-from autograder.__main__ import main  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -83,20 +81,13 @@ def graded(tmp_path_factory):
     root = tmp / "course"
     shutil.copytree(ROOT / "source" / NAME, root / "source" / NAME)
     release.generate(dest=root / "release", names=[NAME], source=root / "source")
-    nb_name = f"{NAME}.ipynb"
-    inbox = tmp / "inbox"
+    submissions = {}
     for student, attack in ATTACKS.items():
-        nb = _filled(root, NAME, nb_name)
+        nb = _filled(root, NAME, f"{NAME}.ipynb")
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "forward_difference")
         cell.source = WRONG + attack
-        (inbox / student).mkdir(parents=True)
-        nbformat.write(nb, inbox / student / nb_name)
-    r = str(root)
-    assert main(["collect", NAME, str(inbox), "--root", r]) == 0
-    assert main(["autograde", NAME, "--root", r, "-j", "2", "-q"]) == 0
-    out = tmp / "grades.csv"
-    assert main(["export", NAME, "--root", r, "-o", str(out)]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+        submissions[student] = nb
+    rows = grade_class(root, NAME, submissions, tmp)
     records = {s: json.loads((root / "grading" / NAME / f"{s}.json").read_text()) for s in ATTACKS}
     return rows, records
 

@@ -3,7 +3,6 @@
 withheld while notebook 03 is graded, and the student reads why in the autograded notebook."""
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sys
@@ -14,9 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ROOT  # noqa: E402
+from test_grading_e2e import grade_class  # noqa: E402
 
 from autograder import release  # noqa: E402
-from autograder.__main__ import main  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NAME = "03_value_engine"
@@ -32,14 +31,7 @@ def test_notebook_03_answered_with_the_reference_engine_earns_no_point(tmp_path)
     for c in nb.cells:
         if c.metadata.get("nbgrader", {}).get("solution"):
             c.source = "from course.engine import Value\nfrom course.engine import topological_order\n"
-    (tmp_path / "inbox" / "borrower").mkdir(parents=True)
-    nbformat.write(nb, tmp_path / "inbox" / "borrower" / nb_name)
-    r = str(root)
-    assert main(["collect", NAME, str(tmp_path / "inbox"), "--root", r]) == 0
-    assert main(["autograde", NAME, "--root", r, "-j", "1", "-q"]) == 0
-    out = tmp_path / "grades.csv"
-    assert main(["export", NAME, "--root", r, "-o", str(out)]) == 0
-    row = next(csv.DictReader(out.open()))
+    row = grade_class(root, NAME, {"borrower": nb}, tmp_path, workers=1)["borrower"]
     assert float(row["score"]) == 0.0, row
     executed = nbformat.read(root / "autograded" / "borrower" / NAME / nb_name, as_version=4)
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
