@@ -133,11 +133,6 @@ def with_markers(nb: NotebookNode) -> NotebookNode:
     return out
 
 
-def without_markers(nb: NotebookNode) -> NotebookNode:
-    nb.cells = [c for c in nb.cells if MARKER_META not in c.get("metadata", {})]
-    return nb
-
-
 def trusted_outputs(cell: NotebookNode, verdict: CellVerdict) -> None:
     """Make a test cell's outputs show the trusted verdict: the kernel's error outputs are
     replaced by the replay's message (or removed, when the replay passed)."""

@@ -285,10 +285,10 @@ def ask(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     key = f"{_STATE['question']}: {what}"
     if rep is not None:
         rec = rep.next("answer", key)
-        if "error" in rec:
+        if "error" in rec:  # recorded by the student's process: keep it as short as a live one
             e = rec["error"]
-            raise StudentError(what, str(e["name"]), tuple(map(str, e["names"])), str(e["message"]),
-                               str(e.get("trace", "")))
+            raise StudentError(what, str(e["name"])[:100], tuple(str(n)[:100] for n in list(e["names"])[:50]),
+                               str(e["message"])[:MAX_TEXT], str(e.get("trace", ""))[:MAX_TEXT])
         return decode(rec["answer"])
     try:
         result = fn(*args, **kwargs)
@@ -437,12 +437,7 @@ def read_records(text: str) -> Iterator[dict]:
     for line in text.splitlines():
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             continue
         if isinstance(rec, dict) and rec.get("kind") in ("check", "answer") and isinstance(rec.get("key"), str):
             yield rec
-
-
-def hint_if(condition: bool, tag: str, text: str) -> list[str]:
-    """``[misconception(tag, text)]`` when ``condition`` holds, else ``[]``."""
-    return [misconception(tag, text)] if condition else []

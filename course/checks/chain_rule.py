@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping, Optional
 from course.diagrams import definition
 
 from .answers import ask, check, fail
-from .expect import Known, _kind, array, expect_close, missing_return, number
+from .expect import Known, kind_of, array, expect_close, missing_return, number
 from .chain_rule_graphs import F, L, NEURON, Y, Graph, mistakes, tangent_mistakes, wrong_inputs
 from .messages import fmt
 
@@ -104,7 +104,7 @@ def answers(ex: Exercise, fn: Callable[..., Any], args: tuple[float, ...]) -> di
         fail(f"{what} returned None", expected=f"a dict with keys {', '.join(ex.keys)}",
              hint=missing_return(ex.name, "its dict"))
     if not isinstance(got, dict):
-        fail(f"{what} must return a dict", expected=f"a dict with keys {', '.join(ex.keys)}", got=_kind(got))
+        fail(f"{what} must return a dict", expected=f"a dict with keys {', '.join(ex.keys)}", got=kind_of(got))
     missing = [k for k in ex.keys if k not in got]
     if missing:
         fail(f"{what} returns a dict with keys {', '.join(ex.keys)}", got=sorted(got),

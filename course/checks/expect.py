@@ -34,7 +34,7 @@ def number(what: str, got: Any, *, returns: str = "its value") -> float:
     if isinstance(got, np.ndarray) and got.shape == ():
         got = got.item()
     if not is_number(got):
-        fail(f"{what} must return a number", expected="a float", got=_kind(got))
+        fail(f"{what} must return a number", expected="a float", got=kind_of(got))
     return float(got)
 
 
@@ -45,13 +45,13 @@ def array(what: str, got: Any, *, shape: tuple[int, ...] | None = None, returns:
     try:
         arr = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
-        fail(f"{what} must return numbers", expected="a list or array of floats", got=_kind(got))
+        fail(f"{what} must return numbers", expected="a list or array of floats", got=kind_of(got))
     if shape is not None and arr.shape != tuple(shape):
         fail(f"{what} has the wrong shape", expected=f"shape {tuple(shape)}", got=f"shape {arr.shape}")
     return arr
 
 
-def _kind(x: Any) -> str:
+def kind_of(x: Any) -> str:
     if isinstance(x, Foreign):
         return str(x)
     if isinstance(x, (list, tuple)):

@@ -164,3 +164,17 @@ def test_a_hidden_block_run_without_the_hidden_checks_says_why_not_a_bare_import
                          timeout=60).stdout
     assert "ModuleNotFoundError" in out and "hidden tests are not part of the student's copy" in out, out
     assert "./run grade autograde" in out
+
+
+def test_records_nested_past_the_parsers_depth_are_skipped_not_a_crash_of_the_grader():
+    deep = "[" * 100_000 + "]" * 100_000
+    good = '{"kind": "check", "key": "k"}'
+    assert list(read_records(deep + "\n" + good)) == [{"kind": "check", "key": "k"}]
+
+
+def test_a_recorded_error_replays_no_longer_than_a_live_one():
+    recs = [{"kind": "check", "key": f"{check_double.__module__}.check_double"},
+            {"kind": "answer", "key": "1: fn(2.0)",
+             "error": {"name": "E" * 10_000, "names": ["E"] * 10_000, "message": "m" * 10**6, "trace": "t" * 10**6}}]
+    v = replay_cell(CELL, recs)
+    assert not v.passed and len(v.message) < 3 * answers.MAX_TEXT and len(v.trace) <= answers.MAX_TEXT
