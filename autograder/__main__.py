@@ -88,12 +88,19 @@ def cmd_autograde(args: argparse.Namespace) -> int:
         done, sandbox = batch.autograde(args.root, a, workers=args.workers, limits=limits,
                                         students=args.student or None, progress=not args.quiet,
                                         require_isolation=args.require_isolation, run_slow=args.run_slow,
-                                        scheduler=args.scheduler, engine=args.engine, resume=args.resume)
+                                        scheduler=args.scheduler, engine=args.engine, resume=args.resume,
+                                        warm_start=not args.cold_start)
         counts: dict[str, int] = {}
         for r in done:
             counts[r.status] = counts.get(r.status, 0) + 1
         print(f"{a}: {len(done)} notebook(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
         print(f"isolation: {sandbox.summary()}")
+        starts: dict[str, int] = {}
+        for r in done:
+            if r.started:
+                starts[r.started] = starts.get(r.started, 0) + 1
+        if starts:
+            print("kernels started: " + ", ".join(f"{v} {k}" for k, v in sorted(starts.items())))
     return 0
 
 
@@ -203,6 +210,8 @@ def _grading_parsers(sub) -> None:
                    help="without --scheduler: a local process pool (default, faster here) or a local Dask cluster")
     p.add_argument("--resume", action="store_true",
                    help="continue the last interrupted run: grade only what it has not written")
+    p.add_argument("--cold-start", action="store_true",
+                   help="start every kernel as a new interpreter, not from the worker's fork server (slower)")
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("worker", help="a Dask grading worker for autograde --scheduler (on any machine with the course set up)")
     p.add_argument("--scheduler", required=True, help="the scheduler's address, tcp://HOST:PORT")

@@ -193,7 +193,7 @@ class Batch:
 
 
 def plan_batch(course: Course, assignment: str, masters: dict[str, tuple[str, str]], students: list[str],
-               limits: isolate.Limits, *, run_slow: bool, require_isolation: bool) -> Batch:
+               limits: isolate.Limits, *, run_slow: bool, require_isolation: bool, warm_start: bool = True) -> Batch:
     """A job per submitted notebook (its bytes read now), a ``missing`` result per absent one."""
     withheld = config.load(course.root).assignment(assignment).withheld
     out = Batch()
@@ -209,7 +209,7 @@ def plan_batch(course: Course, assignment: str, masters: dict[str, tuple[str, st
                 continue
             out.jobs.append(Job(student, assignment, name, path.read_bytes(), master, given, limits,
                                 run_slow=run_slow, withheld=withheld, require_isolation=require_isolation,
-                                timestamp=ts))
+                                timestamp=ts, warm_start=warm_start))
     return out
 
 
@@ -276,14 +276,16 @@ def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
               limits: isolate.Limits | None = None, students: list[str] | None = None,
               progress: bool = True, require_isolation: bool = False, run_slow: bool = False,
               scheduler: str | None = None, engine: str = "pool",
-              resume: bool = False) -> tuple[list[Result], isolate.Sandbox]:
+              resume: bool = False, warm_start: bool = True) -> tuple[list[Result], isolate.Sandbox]:
     """Grade every submission of ``assignment``; return the results written and the sandbox in
     force (per mechanism, the weakest worker's verdict).
 
     ``scheduler``: a Dask scheduler's address (``tcp://HOST:PORT``); else ``engine`` ``"pool"``
     (a local process pool) or ``"dask"`` (a local Dask cluster). ``resume``: continue the last
     run, grading only what it has not written. ``run_slow``: also run the instructor's cells
-    tagged ``slow`` (skipped by default: by the course's authoring rule no test needs them)."""
+    tagged ``slow`` (skipped by default: by the course's authoring rule no test needs them).
+    ``warm_start``: start kernels from each slot's fork server where it works (else every
+    kernel starts cold, a new interpreter: :mod:`autograder.forkserver`)."""
     from tqdm import tqdm
 
     course = Course(root)
@@ -291,7 +293,7 @@ def autograde(root: Path | str, assignment: str, *, workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     masters = sync_master(course, assignment)
     batch = plan_batch(course, assignment, masters, students or course.students(assignment), limits,
-                       run_slow=run_slow, require_isolation=require_isolation)
+                       run_slow=run_slow, require_isolation=require_isolation, warm_start=warm_start)
     journal = Journal.load(course, assignment) if resume else None
     keys = [j.key for j in batch.jobs]
     if journal is None or journal.jobs != keys:

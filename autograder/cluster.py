@@ -51,11 +51,12 @@ class Slot:
     scratch_root: Path
     lock: object = None  #: keeps the uid claimed while the slot lives
     graded: int = 0
+    warm: object = None  #: this slot's fork server (:class:`autograder.forkserver.WarmStart`), where warm start works
 
     def workspace(self) -> "steps.Workspace":  # noqa: F821
-        """This slot's scratch folder, log and sandbox."""
+        """This slot's scratch folder, log, sandbox and fork server."""
         from .steps import Workspace
-        return Workspace(self.scratch_root / "s", self.scratch_root / "kernel.log", self.sandbox)
+        return Workspace(self.scratch_root / "s", self.scratch_root / "kernel.log", self.sandbox, self.warm)
 
 
 _LOCAL = threading.local()
@@ -95,10 +96,16 @@ def slot() -> Slot:
     if s is None:
         sb = probe_here()
         uid, lock = isolate.claim_uid()
-        sandbox = isolate.Sandbox(sb.namespaces, uid if sb.uid is not None else None, dict(sb.mechanisms))
+        sandbox = isolate.Sandbox(sb.namespaces, uid if sb.uid is not None else None, dict(sb.mechanisms),
+                                  sb.warm_start)
         root = Path(tempfile.mkdtemp(prefix="autograde-slot-"))
         atexit.register(shutil.rmtree, root, True)
-        s = _LOCAL.slot = Slot(worker_name(), sandbox, root, lock)
+        warm = None
+        if sb.warm_start == "active":
+            from .forkserver import WarmStart
+            warm = WarmStart(root / "forkserver.log")
+            atexit.register(warm.close)
+        s = _LOCAL.slot = Slot(worker_name(), sandbox, root, lock, warm=warm)
     return s
 
 

@@ -150,6 +150,7 @@ def grade_submission(job: Job, ws: Workspace) -> Result:
             steps.set_status(result, flags + obs.flags + judged + more, crashed, timed_out)
             result.no_response = obs.no_response
             result.autograded = steps.autograded_notebook(p, ex)
+            result.started = ex.run.started
         slowest = sorted(((k, v) for k, v in ex.run.phases.items() if k.startswith("cell")), key=lambda kv: -kv[1])
         clock.phases.update({k: round(v, 4) for k, v in ex.run.phases.items() if k.startswith("kernel")})
         clock.phases.update({k: round(v, 4) for k, v in slowest[:3]})

@@ -44,6 +44,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,9 +76,13 @@ class Sandbox:
     namespaces: bool = False  #: unshare works: fs hiding, no network, pid namespace
     uid: int | None = None  #: host uid kernels run as (root only), else None
     mechanisms: dict[str, str] = field(default_factory=dict)  #: name -> "active" or why not
+    #: kernels start from a fork server (:mod:`autograder.forkserver`): "active", "off" or why not;
+    #: a speed-up, not a mechanism: each mechanism above holds for warm and cold kernels alike
+    warm_start: str = "off"
 
     def summary(self) -> str:
-        return "; ".join(f"{k}: {v}" for k, v in self.mechanisms.items())
+        warm = f"; warm start: {self.warm_start}" if self.warm_start != "off" else ""
+        return "; ".join(f"{k}: {v}" for k, v in self.mechanisms.items()) + warm
 
 
 CHECKS = ROOT / "autograder" / "hidden"  #: the hidden checks (``course_hidden``), which test cells import
@@ -232,20 +237,57 @@ def _exit_like(status: int) -> None:
     os._exit(code if code >= 0 else 128 - code)
 
 
+def _exec(cmd: list[str], env: dict[str, str]) -> None:
+    """How a cold kernel starts: a new interpreter (the warm one: :func:`autograder.forkserver.start`)."""
+    os.execvpe(cmd[0], cmd, env)
+
+
+Start = Callable[[list[str], dict[str, str]], None]  #: runs ``cmd`` with ``env`` in this process; never returns
+
+
 def _host_stage(spec: dict, cmd: list[str]) -> None:
-    """Limits only (no namespaces), or fork a child into new namespaces and write its uid map."""
+    """The cold start (this module run as a program): limits only (no namespaces), or
+    :func:`spawn` the sandbox and wait for it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel, not the wrapper
     if not spec["namespaces"]:
-        _set_limits(spec["limits"], None)
-        os.chdir(os.path.join(spec["scratch"], "work"))
-        os.execvpe(cmd[0], cmd, _kernel_env(spec))
+        _limited_start(spec, cmd, _exec)
+    waited, _kernel = spawn(spec, cmd, _exec)
+    _exit_like(os.waitpid(waited, 0)[1])
+
+
+def _limited_start(spec: dict, cmd: list[str], start: Start) -> None:
+    """Without namespaces: the limits, the working folder, a clean environment, then ``start``."""
+    _set_limits(spec["limits"], None)
+    os.chdir(os.path.join(spec["scratch"], "work"))
+    start(cmd, _kernel_env(spec))
+
+
+def spawn(spec: dict, cmd: list[str], start: Start = _exec) -> tuple[int, int]:
+    """Fork the sandboxed kernel: ``(pid to wait for, the kernel's pid)``, both children of
+    this process's pid namespace. ``start`` runs the kernel at the end (exec, or the warm start).
+
+    With namespaces: a child unshares into new namespaces, this process writes its uid map,
+    and the child forks the kernel as pid 1 of the new pid namespace (:func:`_ns_stage`);
+    without: one child, limited (:func:`_limited_start`)."""
+    if not spec["namespaces"]:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _limited_start(spec, cmd, start)
+            except BaseException as e:  # noqa: BLE001  (report; never fall back into the parent's code)
+                print(f"autograder.isolate: {e}", file=sys.stderr, flush=True)
+            os._exit(127)
+        return pid, pid
     libc = ctypes.CDLL(None, use_errno=True)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
+    kid_r, kid_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 127
         try:
+            for fd in (ready_r, go_w, kid_r):
+                os.close(fd)
             _die_with_parent(libc)
             if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) != 0:
                 raise OSError(ctypes.get_errno(), "unshare: " + os.strerror(ctypes.get_errno()))
@@ -257,13 +299,17 @@ def _host_stage(spec: dict, cmd: list[str]) -> None:
             _die_with_parent(libc)  # a change of credentials clears the parent-death signal
             init = os.fork()  # pid 1 of the new pid namespace
             if init == 0:
+                os.close(kid_w)
                 _die_with_parent(libc)
-                _ns_stage(spec, cmd, libc)
+                _ns_stage(spec, cmd, libc, start)
+            os.write(kid_w, str(init).encode())
+            os.close(kid_w)
             _exit_like(os.waitpid(init, 0)[1])
         except BaseException as e:  # noqa: BLE001  (report; never fall back into the parent's code)
             print(f"autograder.isolate: {e}", file=sys.stderr, flush=True)
         os._exit(code)
-    os.close(ready_w)
+    for fd in (ready_w, kid_w):
+        os.close(fd)
     ok = os.read(ready_r, 1) == b"1"
     if ok:
         if os.geteuid() == 0 and spec["uid"] is not None:
@@ -278,8 +324,12 @@ def _host_stage(spec: dict, cmd: list[str]) -> None:
             f.write(uid_map)
         with open(f"/proc/{pid}/gid_map", "w") as f:
             f.write(gid_map)
-    os.write(go_w, b"1" if ok else b"0")
-    _exit_like(os.waitpid(pid, 0)[1])
+    os.write(go_w, b"1" if ok else b"0")  # (the child holds go_r until it reads: no broken pipe)
+    for fd in (ready_r, go_r, go_w):
+        os.close(fd)
+    with os.fdopen(kid_r, "rb") as f:
+        kernel = f.read().decode()
+    return pid, int(kernel) if kernel.isdigit() else pid
 
 
 def _mount(libc, src: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
@@ -289,9 +339,9 @@ def _mount(libc, src: str | None, target: str, fstype: str | None, flags: int, d
         raise OSError(err, f"mount {src} on {target}: {os.strerror(err)}")
 
 
-def _ns_stage(spec: dict, cmd: list[str], libc) -> None:
+def _ns_stage(spec: dict, cmd: list[str], libc, start: Start = _exec) -> None:
     """Inside the namespaces, as pid 1: build the allow-list root and pivot into it
-    (:mod:`autograder.newroot`), limit, drop to INNER_UID, exec."""
+    (:mod:`autograder.newroot`), limit, drop to INNER_UID, ``start``."""
     from . import newroot
     scratch = spec["scratch"]
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, None)
@@ -305,7 +355,7 @@ def _ns_stage(spec: dict, cmd: list[str], libc) -> None:
         os.setgid(INNER_UID)
         os.setuid(INNER_UID)  # drops every capability: the mounts above cannot be undone
         _die_with_parent(libc)  # cleared by setuid: set it again
-    os.execvpe(cmd[0], cmd, _kernel_env(spec))
+    start(cmd, _kernel_env(spec))
 
 
 def _kernel_env(spec: dict) -> dict:
@@ -409,6 +459,13 @@ out["uid"] = os.getuid()
 out["top"] = sorted(os.listdir("/"))
 st = os.statvfs(".")
 out["disk"] = st.f_blocks * st.f_frsize
+fds = {}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds[fd] = os.readlink("/proc/self/fd/" + fd)
+    except OSError:  # the listing's own descriptor, closed by now
+        pass
+out["fds"] = sorted(t for fd, t in fds.items() if int(fd) > 2)
 print(json.dumps(out))
 """
 
@@ -420,9 +477,38 @@ def allowed_top(scratch: Path) -> set[str]:
                                                                          CHECKS_MOUNT.strip("/")}
 
 
-def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
-    """Start a sandboxed Python as a kernel would be, and record what actually holds."""
+def warm_start_wanted() -> bool:
+    """Whether kernels start warm (:mod:`autograder.forkserver`): yes, unless
+    ``AUTOGRADER_WARM_START=0`` (or a job says ``warm_start=False``)."""
+    return os.environ.get("AUTOGRADER_WARM_START", "1") != "0"
+
+
+def _verdicts(res: dict, limits: Limits, sb: Sandbox, uid: int | None, scratch: Path) -> dict[str, str]:
+    """What one probe's report says of each mechanism."""
+    yes = lambda ok, why: "active" if ok else f"UNAVAILABLE ({why})"  # noqa: E731
+    extra = sorted(set(res["top"]) - allowed_top(scratch))
+    return {
+        "memory limit": yes(res["memory"] == limits.memory and res["as"] == limits.memory + limits.address_space_extra,
+                            "RLIMIT_DATA / RLIMIT_AS not set"),
+        "process limit": yes(res["nproc"] != resource.RLIM_INFINITY and (uid is not None or os.geteuid() != 0),
+                             "RLIMIT_NPROC is not enforced for root"),
+        "unprivileged uid": yes(res["uid"] != 0 or uid is not None, "kernel runs as root"),
+        "course and other students hidden": yes(res["hidden"], "no private mount namespace"),
+        "no network": yes(res["network"], "no network namespace"),
+        "course package read-only": yes(res["readonly"], "no read-only bind mount"),
+        "private pid namespace": yes(res["pid"] == 1, "no pid namespace"),
+        "allow-list root": yes(sb.namespaces and not extra, f"/ shows {extra[:5]}" if extra else "no mount namespace"),
+        "disk quota": yes(sb.namespaces and 0 < res["disk"] <= limits.disk, "no tmpfs for the working folder"),
+        "no inherited descriptors": yes(not res["fds"], f"the kernel holds {res['fds'][:3]}"),
+    }
+
+
+def probe(course_root: Path, limits: Limits | None = None, warm: bool | None = None) -> Sandbox:
+    """Start a sandboxed Python as a kernel would be, cold and (``warm``, by default
+    :func:`warm_start_wanted`) from a fork server, and record what actually holds: a mechanism
+    is active only if it holds for both."""
     limits = limits or Limits()
+    warm = warm_start_wanted() if warm is None else warm
     uid, lock = claim_uid()
     sb = Sandbox(namespaces=True, uid=uid)
     import socket
@@ -434,11 +520,11 @@ def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
     try:
         (tmp / "s" / "work").mkdir(parents=True)
         prepare_scratch(tmp, sb)
+        cmd = [sys.executable, "-c", PROBE, str(course_root), str(port)]
         res = None
         for ns in (True, False):
             sb.namespaces = ns
-            argv = kernel_argv(tmp / "s", [sys.executable, "-c", PROBE, str(course_root), str(port)],
-                               limits, sb)
+            argv = kernel_argv(tmp / "s", cmd, limits, sb)
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                                   env=dict(os.environ, PYTHONPATH=str(ROOT)))
             if proc.returncode == 0:
@@ -448,28 +534,40 @@ def probe(course_root: Path, limits: Limits | None = None) -> Sandbox:
             sb.mechanisms["namespaces"] = f"UNAVAILABLE ({why[:120]})"
         if res is None:
             raise RuntimeError("cannot start a sandboxed Python at all")
-        m = sb.mechanisms
-        yes = lambda ok, why: "active" if ok else f"UNAVAILABLE ({why})"  # noqa: E731
-        m["memory limit"] = yes(res["memory"] == limits.memory and res["as"] == limits.memory + limits.address_space_extra,
-                                "RLIMIT_DATA / RLIMIT_AS not set")
-        m["process limit"] = yes(res["nproc"] != resource.RLIM_INFINITY and (uid is not None or os.geteuid() != 0),
-                                 "RLIMIT_NPROC is not enforced for root")
-        m["unprivileged uid"] = yes(res["uid"] != 0 or uid is not None, "kernel runs as root")
-        m["course and other students hidden"] = yes(res["hidden"], "no private mount namespace")
-        m["no network"] = yes(res["network"], "no network namespace")
-        m["course package read-only"] = yes(res["readonly"], "no read-only bind mount")
-        m["private pid namespace"] = yes(res["pid"] == 1, "no pid namespace")
-        extra = sorted(set(res["top"]) - allowed_top(tmp / "s"))
-        m["allow-list root"] = yes(sb.namespaces and not extra, f"/ shows {extra[:5]}" if extra else "no mount namespace")
-        m["disk quota"] = yes(sb.namespaces and 0 < res["disk"] <= limits.disk, "no tmpfs for the working folder")
+        m = _verdicts(res, limits, sb, uid, tmp / "s")
+        sb.mechanisms.update(m)
         if sb.namespaces:
-            m["namespaces"] = "active"
+            sb.mechanisms["namespaces"] = "active"
+        if warm:
+            sb.warm_start = _probe_warm(sb, json.loads(argv[3]), cmd, limits, uid, tmp / "s")
         return sb
     finally:
         srv.close()
         shutil.rmtree(tmp, ignore_errors=True)
         if lock is not None:
             lock.close()
+
+
+def _probe_warm(sb: Sandbox, spec: dict, cmd: list[str], limits: Limits, uid: int | None, scratch: Path) -> str:
+    """The probe again, from a fork server: "active", or why warm start is not used. A mechanism
+    that the warm kernel lacks is marked unavailable in ``sb``."""
+    from . import forkserver
+    try:
+        z = forkserver.Zygote()
+    except forkserver.Unavailable as e:
+        return f"UNAVAILABLE ({e})"
+    try:
+        code, out, err = z.run(spec, cmd)
+    except forkserver.Unavailable as e:
+        return f"UNAVAILABLE ({e})"
+    finally:
+        z.close()
+    if code != 0:
+        return f"UNAVAILABLE (the probe failed: {(err.strip().splitlines() or ['no output'])[-1][:120]})"
+    for k, v in _verdicts(json.loads(out.strip().splitlines()[-1]), limits, sb, uid, scratch).items():
+        if v != "active" and sb.mechanisms.get(k) == "active":
+            sb.mechanisms[k] = v.replace("UNAVAILABLE (", "UNAVAILABLE (warm start: ", 1)
+    return "active"
 
 
 def main(argv: list[str]) -> None:

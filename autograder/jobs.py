@@ -35,6 +35,7 @@ class Job:
     require_isolation: bool = False  #: a worker without full isolation must refuse this job
     timestamp: str | None = None  #: the submission's timestamp (written by the instructor's side)
     attempt: int = 0  #: how many workers died holding this job before
+    warm_start: bool = True  #: start its kernel from the slot's fork server (where warm start works)
 
     @property
     def key(self) -> str:
@@ -76,6 +77,7 @@ class Result:
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  #: seconds per grading step and slowest cells
     worker: str = ""  #: which worker graded it (host, pid)
+    started: str = ""  #: how its kernel started: "warm" (fork server), "cold", "cold (why not warm)"
     digest: str = ""  #: sha256 of the graded submission
     run: str = ""  #: the batch run that wrote it (``--resume`` continues a run)
     autograded: str | None = None  #: the executed notebook (JSON), guards removed

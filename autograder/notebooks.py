@@ -27,7 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from queue import Empty
+
 import nbformat
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
@@ -286,6 +290,54 @@ class Executed:
     flooded: set[int] = field(default_factory=set)  #: cells whose output was cut
     cut: int = 0  #: bytes of output dropped in all
     phases: dict[str, float] = field(default_factory=dict)  #: kernel start, ready, each cell (seconds)
+    started: str = ""  #: how the kernel started (warm from a fork server, or cold)
+
+
+class ReadyClient(AsyncKernelClient):
+    """A kernel client that knows the kernel is ready as soon as it is.
+
+    jupyter_client waits for a kernel_info reply, then for any IOPub message (else it asks
+    again), then for 0.2 s of silence on IOPub: 0.2 s at least per kernel. Here the sign is
+    the IOPub ``idle`` status of this very request, the last message it causes: IOPub is then
+    connected and nothing of the start is left in flight (nbclient also ignores any message
+    whose parent is not the cell it runs). Its sockets retry a connection every 10 ms, not
+    every 100: they are opened before the kernel's exist."""
+
+    def start_channels(self, *args, **kwargs) -> None:
+        self.context.setsockopt(zmq.RECONNECT_IVL, 10)
+        super().start_channels(*args, **kwargs)
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            reply = await self._reply_to(msg_id, self.shell_channel, 1.0)
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._reply_to(msg_id, self.iopub_channel, 0.2, idle=True) is not None:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # (AsyncKernelClient binds the name to its own function)
+
+    @staticmethod
+    async def _reply_to(msg_id: str, channel, seconds: float, idle: bool = False):  # noqa: ANN001
+        """The first message on ``channel`` within ``seconds`` whose parent is ``msg_id`` (with
+        ``idle``: its idle status), else None."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await channel.get_msg(timeout=left)
+            except Empty:
+                return None
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if not idle or (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"):
+                return msg
+        return None
 
 
 class _Client(NotebookClient):
@@ -317,6 +369,7 @@ class _Client(NotebookClient):
 
     async def async_start_new_kernel_client(self):
         t = time.monotonic()
+        self.km.client_factory = ReadyClient
         kc = await super().async_start_new_kernel_client()
         self.run.phases["kernel ready"] = time.monotonic() - t
         return kc

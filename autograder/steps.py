@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbgrader import utils as nbu
 
-from . import guard, isolate, notebooks, verdict
+from . import forkserver, guard, isolate, notebooks, verdict
 from .jobs import CRASHED, GRADED, MALFORMED, TAMPERED, TIMED_OUT, Job, Result, TestOutcome
 from .notebooks import Executed, cell_failure, cell_ran, is_test_cell, nbgrader_meta
 from .sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, Flag, names_loaded, sanitize, scan
@@ -165,6 +166,7 @@ class Workspace:
     folder: Path  #: this submission's scratch folder (emptied before and after)
     log: Path  #: the kernel's stderr goes here
     sandbox: isolate.Sandbox  #: the mechanisms in force, with this slot's uid
+    warm: "forkserver.WarmStart | None" = None  #: this slot's fork servers, where kernels start warm
 
 
 @dataclass
@@ -186,6 +188,22 @@ class SandboxedKernelManager(AsyncKernelManager):
         # that output, which goes to the kernel's log instead
         cmd = super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.capture_fd_output=False"]
         return self.wrap_fn(cmd)
+
+    zygote: "forkserver.Zygote | None" = None  #: start the kernel from this fork server, else cold
+    started: str = "cold"  #: how the kernel started: "warm", "cold", or "cold (why the warm start failed)"
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.zygote is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        spec, cmd = json.loads(kernel_cmd[3]), kernel_cmd[kernel_cmd.index("--") + 1:]
+        try:
+            proc = self.zygote.launch(spec, cmd, stdout=kw.get("stdout"), stderr=kw.get("stderr"))
+        except forkserver.Unavailable as e:
+            self.started = f"cold ({e})"
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        self.started = "warm"
+        self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = proc, proc.pid, None
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
 
 def prepare(ws: Workspace, job: Job) -> None:
@@ -218,6 +236,8 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
     extra_env = {"COURSE_ANSWERS": str(scratch / ANSWERS_FILE)}
     km.wrap_fn = lambda cmd: isolate.kernel_argv(scratch, cmd, limits, ws.sandbox, extra_env, job.withheld,
                                                  job.assignment)
+    if ws.warm is not None and job.warm_start:
+        km.zygote = ws.warm.get(job)
     km.write_connection_file()
     isolate.prepare_scratch(scratch, ws.sandbox)  # everything in it, the connection file too, is the kernel's
     try:
@@ -229,6 +249,7 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
                                     own_budget={i for i, c in enumerate(p.notebook.cells) if GUARD_META in c.metadata},
                                     env=dict(os.environ, PYTHONPATH=str(isolate.ROOT)), stderr=log)
         answers, cut = read_answers(scratch / ANSWERS_FILE)
+        ran.started = km.started
     finally:
         isolate.reap(ws.sandbox.uid)
         shutil.rmtree(scratch, ignore_errors=True)

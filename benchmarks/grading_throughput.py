@@ -94,7 +94,8 @@ def course_copy(template: Path, dest: Path) -> Path:
 def plain_nbgrader(course: Path, name: str, n: int) -> tuple[float, list[float]]:
     """Seconds for ``nbgrader autograde`` (the assignment is put in its gradebook first, untimed),
     and the seconds between consecutive submissions (to spot a stall)."""
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "autograder" / "hidden"), os.environ.get("PYTHONPATH", "")]))
     shutil.move(course / "release", course / "release.keep")  # generate_assignment writes release/
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
                    cwd=course, env=env, check=True, capture_output=True)
