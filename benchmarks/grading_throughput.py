@@ -5,9 +5,10 @@ source/ and release/, else the grading tests' fixture notebook): correct ones (t
 solutions in the released notebook), wrong ones (the released stubs), broken ones (a syntax
 error, an exception at import). Every grader gets identical copies; the pipeline runs with
 isolation on. Per round it grades with plain nbgrader, the pipeline's local process pool
-(one worker per core) and the pipeline on a local two-worker Dask cluster; then, once, a
-one-worker pool and a one-worker Dask cluster on the same class, whose difference is Dask's
-overhead per task. Prints submissions per minute, the ratios, the median seconds of each
+(one worker per core), the same pool with every kernel started cold (a new interpreter, as
+before the fork servers of :mod:`autograder.forkserver`) and the pipeline on a local
+two-worker Dask cluster; then, once, a one-worker pool and a one-worker Dask cluster on the
+same class, whose difference is Dask's overhead per task. Prints submissions per minute, the ratios, the median seconds of each
 grading step of a submission, and checks that every grader gave every student the same score.
 
     ./run python benchmarks/grading_throughput.py [--assignment 01_numerical_slopes] [--students 50]
@@ -126,9 +127,11 @@ LIMITS = isolate.Limits(cell_timeout=120, timeout=600)
 
 
 def pipeline(course: Path, name: str, workers: int, engine: str) -> tuple[float, list]:
-    """Seconds for the pipeline on ``workers`` workers of ``engine`` ("pool" or "dask"), and its results."""
+    """Seconds for the pipeline on ``workers`` workers of ``engine`` ("pool", "dask", or "cold":
+    the pool with every kernel started cold, as before the fork servers), and its results."""
     t0 = time.perf_counter()
-    results, _ = batch.autograde(course, name, workers=workers, limits=LIMITS, progress=True, engine=engine)
+    results, _ = batch.autograde(course, name, workers=workers, limits=LIMITS, progress=True,
+                                 engine="pool" if engine == "cold" else engine, warm_start=engine != "cold")
     return time.perf_counter() - t0, results
 
 
@@ -170,20 +173,21 @@ def main() -> None:
               f"({sum(k == 'correct' for k in kinds.values())} correct, {sum(k == 'wrong' for k in kinds.values())} "
               f"wrong, {sum(k == 'broken' for k in kinds.values())} broken); {os.cpu_count()} cores; "
               f"{args.rounds} round(s)", flush=True)
-        times: dict[str, list[float]] = {"plain": [], "pool": [], "dask": []}
-        plain_each, results = [], []
+        times: dict[str, list[float]] = {"plain": [], "pool": [], "cold": [], "dask": []}
+        plain_each, results, cold_results = [], [], []
         for r in range(args.rounds):
             a = course_copy(template, tmp / f"plain{r}")
             print(f"round {r + 1}: plain nbgrader autograde (serial, no isolation) ...", flush=True)
             t_plain, each = plain_nbgrader(a, name, n)
             times["plain"].append(t_plain)
             plain_each += each
-            for engine in ("pool", "dask"):
+            for engine in ("pool", "cold", "dask"):
                 b = course_copy(template, tmp / f"{engine}{r}")
                 print(f"round {r + 1}: this pipeline, {engine} of {args.workers} workers, isolation on ...", flush=True)
                 t, res = pipeline(b, name, args.workers, engine)
                 times[engine].append(t)
                 results = res if engine == "pool" else results
+                cold_results = res if engine == "cold" else cold_results
                 print(f"round {r + 1}: {engine} {t:.1f} s (load average {os.getloadavg()[0]:.1f}); "
                       f"{same_scores(a, b, name, kinds)} as plain nbgrader", flush=True)
                 shutil.rmtree(b, ignore_errors=True)
@@ -203,19 +207,26 @@ def main() -> None:
         for res in results:
             statuses[res.status] = statuses.get(res.status, 0) + 1
         print(f"\nstatuses (pipeline): {statuses}")
+        starts: dict[str, int] = {}
+        for res in results:
+            starts[res.started] = starts.get(res.started, 0) + 1
+        print(f"kernels started (pool): {starts}")
         labels = {"plain": "plain nbgrader", "pool": f"pipeline, pool x{args.workers}",
-                  "dask": f"pipeline, Dask x{args.workers}"}
-        for k in ("plain", "pool", "dask"):
+                  "cold": "  same, cold starts", "dask": f"pipeline, Dask x{args.workers}"}
+        for k in ("plain", "pool", "cold", "dask"):
             print(f"{labels[k]:<24}: {best[k]:7.1f} s  {rate[k]:6.1f} submissions/minute   (rounds: "
                   f"{', '.join(f'{t:.0f} s' for t in times[k])})")
         print(f"ratio pool / plain      : {rate['pool'] / rate['plain']:.2f}x  (target >= 4x on notebook 01, isolation on)")
+        print(f"ratio cold / plain      : {rate['cold'] / rate['plain']:.2f}x  (every kernel a new interpreter)")
+        print(f"ratio pool / cold       : {rate['pool'] / rate['cold']:.2f}x  (what the fork servers give)")
         print(f"ratio Dask / plain      : {rate['dask'] / rate['plain']:.2f}x")
         print(f"ratio Dask / pool       : {rate['dask'] / rate['pool']:.2f}x")
         if one:
             print(f"one worker: pool {one['pool']:.1f} s, Dask {one['dask']:.1f} s: Dask overhead "
                   f"{(one['dask'] - one['pool']) / n:+.2f} s per task (cluster start included)")
-        print("median seconds per submission, by step (pool): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in phase_medians(results).items()))
+        for label, rs in (("warm", results), ("cold", cold_results)):
+            print(f"median seconds per submission, by step (pool, {label} starts): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in phase_medians(rs).items()))
         if plain_each:
             med = statistics.median(plain_each)
             stalls = [round(x) for x in plain_each if x > 10 * med]

@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_output
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
-from autograder import collect, isolate, report, steps  # noqa: E402
+from autograder import collect, forkserver, isolate, report, steps  # noqa: E402
 from autograder.sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,6 +243,35 @@ def test_probe_reports_every_mechanism_with_a_verdict():
                                   "no network", "course package read-only", "private pid namespace",
                                   "allow-list root", "disk quota"}
     assert all(v == "active" or v.startswith("UNAVAILABLE") for v in sb.mechanisms.values())
+
+
+def test_the_probe_marks_a_kernel_that_holds_an_inherited_descriptor(tmp_path):
+    limits = isolate.Limits()
+    report = {"memory": limits.memory, "as": limits.memory + limits.address_space_extra, "nproc": 256,
+              "uid": 1000, "hidden": True, "network": True, "readonly": True, "pid": 1,
+              "top": sorted(isolate.allowed_top(tmp_path)), "disk": limits.disk, "fds": []}
+    sb = isolate.Sandbox(namespaces=True, uid=100_000)
+    assert isolate._verdicts(report, limits, sb, 100_000, tmp_path)["no inherited descriptors"] == "active"
+    leaky = isolate._verdicts(dict(report, fds=["socket:[4242]"]), limits, sb, 100_000, tmp_path)
+    assert leaky["no inherited descriptors"] == "UNAVAILABLE (the kernel holds ['socket:[4242]'])"
+
+
+def test_a_warm_kernel_without_namespaces_still_gets_its_limits_and_scratch_folder(tmp_path):
+    sb = isolate.Sandbox(namespaces=False, uid=None)
+    (tmp_path / "s" / "work").mkdir(parents=True)
+    code = ("import os, resource, json; print(json.dumps([os.getcwd(), "
+            "resource.getrlimit(resource.RLIMIT_DATA)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0], "
+            "sorted(int(fd) for fd in os.listdir('/proc/self/fd') if os.path.lexists('/proc/self/fd/' + fd))]))")
+    limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
+    cmd = [sys.executable, "-c", code]
+    spec = json.loads(isolate.kernel_argv(tmp_path / "s", cmd, limits, sb)[3])
+    z = forkserver.Zygote()
+    try:
+        rc, out, err = z.run(spec, cmd)
+    finally:
+        z.close()
+    assert rc == 0, err
+    assert json.loads(out) == [str(tmp_path / "s" / "work"), 512 << 20, 1 << 20, [0, 1, 2]]
 
 
 def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):
