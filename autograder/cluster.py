@@ -51,7 +51,7 @@ class Slot:
     scratch_root: Path
     lock: object = None  #: keeps the uid claimed while the slot lives
     graded: int = 0
-    warm: object = None  #: this slot's fork server (:class:`autograder.forkserver.WarmStart`), where warm start works
+    warm: object = None  #: this slot's fork server (:class:`autograder.warmstart.WarmStart`), where warm start works
 
     def workspace(self) -> "steps.Workspace":  # noqa: F821
         """This slot's scratch folder, log, sandbox and fork server."""
@@ -102,7 +102,7 @@ def slot() -> Slot:
         atexit.register(shutil.rmtree, root, True)
         warm = None
         if sb.warm_start == "active":
-            from .forkserver import WarmStart
+            from .warmstart import WarmStart
             warm = WarmStart(root / "forkserver.log")
             atexit.register(warm.close)
         s = _LOCAL.slot = Slot(worker_name(), sandbox, root, lock, warm=warm)

@@ -1,38 +1,29 @@
-"""Warm start for sandboxed kernels: a fork server per grading slot.
+"""The fork server of warm kernel starts: what runs in it, and in each kernel it forks.
 
-A cold kernel costs a new interpreter, ipykernel's imports and then the notebook's own
-(numpy, matplotlib, torch, the course): most of a short submission's time. A *fork server*
-is a Python process that a grading slot starts once per assignment; it imports those modules
-once, then forks one child per kernel. Each child enters the same sandbox as a cold kernel,
-fresh, by the same code (:func:`autograder.isolate.spawn`: new user, mount, network and pid
-namespaces, the allow-list root, the limits, the slot's uid, a clean environment), and then,
-instead of ``exec``, :func:`start` runs ipykernel in the child.
+:mod:`autograder.warmstart` (the grader's side) starts one per grading slot and
+assignment. :func:`serve` imports the modules it is given once (a finder refuses the
+withheld ones and the hidden checks), reports on stdout, then forks a *monitor* per
+request: the monitor spawns the sandbox by the same code as a cold kernel
+(:func:`autograder.isolate.spawn`: new namespaces, the allow-list root, the limits, the
+slot's uid), answers ``{"pid": kernel}`` and later ``{"status": exit status}``, and kills
+the sandbox if the grader's end of the connection closes first. In the sandbox, where a cold
+kernel would ``exec`` a new Python, :func:`start` makes this interpreter what a new one
+would be (environment, ``sys.path`` and import caches, random seeds, ``tempfile``, no
+descriptor but 0 to 2) and runs the kernel in it.
 
-What the server imports is what the master notebook's code cells import (:func:`preload_for`),
-never the hidden checks and never a withheld module: a blocking finder refuses those during the
-preload, and the server checks ``sys.modules`` again before every fork. The server never runs a
-student's code, so every child starts from the same untouched state. :func:`start` makes the
-rest of the interpreter what a fresh one would be: the environment, ``sys.path`` and the import
-caches, the random generators' seeds, ``tempfile``'s folder, and no open descriptor but the
-standard streams (the server's socket, pipes and the grader's connection are closed). What a
-child shares with the others is read-only code, and the hash seed.
-
-Protocol (a Unix socket in a folder only the grader can open): the grader sends one JSON line
-``{"spec": ..., "cmd": ...}`` with its stdin, stdout and stderr descriptors; the server forks a
-*monitor* for it, which spawns the sandbox, answers ``{"pid": kernel}`` and later
-``{"status": exit status}``, and kills the sandbox if the grader's end closes first.
-:class:`WarmKernel` is that connection, shaped like the ``Popen`` that jupyter_client expects.
+Protocol, on a Unix socket in a folder only the grader can open: one JSON line
+``{"spec": ..., "cmd": ...}`` (as :func:`autograder.isolate.kernel_argv` builds them) with
+three descriptors, the kernel's stdin, stdout and stderr.
 """
 from __future__ import annotations
 
-import ast
+import hashlib
 import importlib
 import json
 import os
 import select
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,44 +31,16 @@ from pathlib import Path
 
 from . import isolate
 
-#: always preloaded: the kernel itself (what ``python -m ipykernel_launcher`` imports first)
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm", "ipykernel.debugger",
-                  "IPython.core.completer")
 NEVER = ("course_hidden", "autograder")  #: never preloaded, whatever a notebook imports
+#: the code a server and its grader must share (a checkout edited under a running grader
+#: gets cold starts, not a server that speaks another protocol)
+VERSION = hashlib.sha256(b"".join(Path(__file__).with_name(n).read_bytes()
+                                  for n in ("forkserver.py", "isolate.py", "newroot.py"))).hexdigest()[:16]
 
 
-class Unavailable(RuntimeError):
-    """The fork server could not start or answer: the caller starts the kernel cold."""
-
-
-def imported_modules(sources: list[str]) -> list[str]:
-    """The absolute module names that ``import`` statements in ``sources`` name, in order."""
-    out: list[str] = []
-    for src in sources:
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
-                     else [])
-            out.extend(n for n in names if n not in out)
-    return out
-
-
-def _under(name: str, prefixes) -> bool:
+def is_under(name: str, prefixes) -> bool:
+    """Whether module ``name`` is one of ``prefixes`` or inside one of those packages."""
     return any(name == p or name.startswith(p + ".") for p in prefixes)
-
-
-def preload_for(master_json: str, withheld=()) -> tuple[str, ...]:
-    """What a fork server for this master notebook imports: the kernel's modules, then every
-    module its code cells import, but for the hidden checks and the withheld modules."""
-    import nbformat
-    nb = nbformat.reads(master_json, as_version=4)
-    lines = [ln for c in nb.cells if c.cell_type == "code" for ln in [c.source]]
-    names = list(KERNEL_MODULES) + imported_modules(lines)
-    return tuple(dict.fromkeys(n for n in names if not _under(n, NEVER) and not _under(n, withheld)))
 
 
 # ------------------------------------------------------------------ the child: a warm kernel
@@ -120,7 +83,7 @@ def _fresh_interpreter(env: dict[str, str], cwd: str) -> None:
     mpl = sys.modules.get("matplotlib")
     for name in ("get_configdir", "get_cachedir"):  # cached at import, from the server's MPLCONFIGDIR
         getattr(getattr(mpl, name, None), "cache_clear", lambda: None)()
-    for name in [m for m in sys.modules if _under(m, ("autograder",))]:
+    for name in [m for m in sys.modules if is_under(m, ("autograder",))]:
         del sys.modules[name]
 
 
@@ -164,7 +127,7 @@ class _Refuse:
         self.names = tuple(names)
 
     def find_spec(self, name, path=None, target=None):  # noqa: ANN001
-        if _under(name, self.names):
+        if is_under(name, self.names):
             raise ImportError(f"{name} is withheld: not preloaded", name=name)
         return None
 
@@ -184,7 +147,7 @@ def _preload(names, withheld) -> dict:
 
 
 def _leaked(withheld) -> list[str]:
-    return [m for m in sys.modules if _under(m, tuple(withheld) + NEVER[:1])]
+    return [m for m in sys.modules if is_under(m, tuple(withheld) + NEVER[:1])]
 
 
 def _monitor(conn: socket.socket, spec: dict, cmd: list[str]) -> None:
@@ -224,6 +187,7 @@ def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_
     report = _preload(names, withheld)
     leaked = _leaked(withheld)
     report["leaked"] = leaked
+    report["version"] = VERSION
     print(json.dumps(report), flush=True)
     if leaked:
         os._exit(3)
@@ -243,13 +207,26 @@ def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_
         if listener not in ready:
             continue
         conn, _ = listener.accept()
+        fds: list[int] = []
         try:
+            conn.settimeout(10)
             msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+            while not msg.endswith(b"\n"):
+                more = conn.recv(1 << 20)
+                if not more:
+                    raise ValueError("a truncated request")
+                msg += more
+            conn.settimeout(None)
             req = json.loads(msg.decode())
             if len(fds) != 3 or _leaked(withheld):
                 raise ValueError("bad request" if len(fds) != 3 else "a withheld module was imported")
         except (OSError, ValueError) as e:
-            conn.sendall(json.dumps({"error": str(e)}).encode() + b"\n")
+            for fd in fds:
+                os.close(fd)
+            try:
+                conn.sendall(json.dumps({"error": str(e)}).encode() + b"\n")
+            except OSError:
+                pass
             conn.close()
             continue
         sys.stdout.flush()
@@ -269,189 +246,3 @@ def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_
         for fd in fds:
             os.close(fd)
         conn.close()
-
-
-# ------------------------------------------------------------------ the grader's side
-class WarmKernel:
-    """A kernel started by a fork server, shaped like ``subprocess.Popen`` for jupyter_client."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, conn: socket.socket, pid: int) -> None:
-        self.conn, self.pid, self.returncode = conn, pid, None
-        self._buf = b""
-
-    def _read(self, timeout: float | None) -> None:
-        while self.returncode is None and b"\n" not in self._buf:
-            if not select.select([self.conn], [], [], timeout)[0]:
-                return
-            chunk = self.conn.recv(4096)
-            if not chunk:
-                self.returncode = -signal.SIGKILL  # the monitor died: so did its kernel
-                break
-            self._buf += chunk
-        if self.returncode is None and b"\n" in self._buf:
-            status = json.loads(self._buf.split(b"\n", 1)[0])["status"]
-            self.returncode = os.waitstatus_to_exitcode(status)
-        if self.returncode is not None:
-            self.conn.close()
-
-    def poll(self) -> int | None:
-        self._read(0)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        self._read(timeout)
-        if self.returncode is None:
-            raise subprocess.TimeoutExpired("warm kernel", timeout)
-        return self.returncode
-
-    def send_signal(self, sig: int) -> None:
-        if self.poll() is None:
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-
-class WarmStart:
-    """A grading slot's fork server: one at a time, for the assignment being graded (its
-    preload and withheld modules); a job of another assignment replaces it."""
-
-    def __init__(self, log: Path | None = None) -> None:
-        self.log, self.zygote, self.why = log, None, ""
-        self.failed: set = set()
-
-    def get(self, job) -> "Zygote | None":  # noqa: ANN001  (a jobs.Job)
-        """The fork server for ``job``, started if need be; None where none can start (why: ``self.why``)."""
-        key = (preload_for(job.master, job.withheld), tuple(job.withheld))
-        if self.zygote is not None and (self.zygote.key != key or not self.zygote.alive()):
-            self.close()
-        if self.zygote is None and key not in self.failed:
-            try:
-                self.zygote = Zygote(*key, log=self.log)
-            except Unavailable as e:
-                self.failed.add(key)
-                self.why = str(e)
-        return self.zygote
-
-    def close(self) -> None:
-        if self.zygote is not None:
-            self.zygote.close()
-            self.zygote = None
-
-
-def _server_env(folder: Path) -> dict[str, str]:
-    """The server's environment: a kernel's, but for the folders of one submission."""
-    env = isolate._kernel_env({"scratch": str(folder), "namespaces": True, "env": {}})
-    env.pop("PYTHONPATH")
-    env.update(HOME=str(folder), TMPDIR=str(folder))
-    return env
-
-
-class Zygote:
-    """The grader's handle on one fork server (see the module doc)."""
-
-    def __init__(self, preload=(), withheld=(), log: Path | None = None, timeout: float = 180) -> None:
-        self.key = (tuple(preload), tuple(withheld))
-        self.folder = Path(tempfile.mkdtemp(prefix="autograder-zygote-"))  # mode 0700: the grader's only
-        for d in ("mpl", "ipython", "conn", "work"):
-            (self.folder / d).mkdir()
-        self.path = str(self.folder / "sock")
-        life_r, self._life = os.pipe()
-        # the interpreter's own path is read before the grader's folder is put on it
-        code = (f"import sys, json; base = sys.path[1:]; sys.path.insert(0, {str(isolate.ROOT)!r}); "
-                "from autograder import forkserver as f; "
-                "f.serve(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), base)")
-        with open(log or os.devnull, "ab") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, self.path, json.dumps(list(preload)), json.dumps(list(withheld)),
-                 str(life_r)], env=_server_env(self.folder), cwd=self.folder / "work", pass_fds=[life_r],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-        os.close(life_r)
-        line = b""
-        if select.select([self.proc.stdout], [], [], timeout)[0]:
-            line = self.proc.stdout.readline()
-        try:
-            self.report = json.loads(line)
-        except ValueError:
-            self.close()
-            raise Unavailable(f"the fork server did not start (exit {self.proc.poll()})") from None
-        if self.report.get("leaked"):
-            self.close()
-            raise Unavailable(f"preloading imported withheld modules: {self.report['leaked']}")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def launch(self, spec: dict, cmd: list[str], stdin=None, stdout=None, stderr=None) -> WarmKernel:  # noqa: ANN001
-        """Start ``cmd`` in the sandbox of ``spec`` (as :func:`autograder.isolate.kernel_argv`
-        builds it); the streams are descriptors, file objects or None (/dev/null)."""
-        if not self.alive():
-            raise Unavailable("the fork server has exited")
-        opened, fds = [], []
-        for s in (stdin, stdout, stderr):
-            if s is None or s == subprocess.DEVNULL:
-                f = open(os.devnull, "r+b")
-                opened.append(f)
-                s = f
-            fds.append(s if isinstance(s, int) else s.fileno())
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            conn.settimeout(30)
-            conn.connect(self.path)
-            socket.send_fds(conn, [json.dumps({"spec": spec, "cmd": cmd}).encode()], fds)
-            buf = b""
-            while b"\n" not in buf:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    raise Unavailable("the fork server closed the connection")
-                buf += chunk
-            answer = json.loads(buf.split(b"\n", 1)[0])
-            if "pid" not in answer:
-                raise Unavailable(answer.get("error", "no pid"))
-            conn.settimeout(None)
-            kernel = WarmKernel(conn, int(answer["pid"]))
-            kernel._buf = buf.split(b"\n", 1)[1]
-            return kernel
-        except (OSError, ValueError) as e:
-            conn.close()
-            raise Unavailable(f"the fork server did not answer: {e}") from None
-        finally:
-            for f in opened:
-                f.close()
-
-    def run(self, spec: dict, cmd: list[str], timeout: float = 60) -> tuple[int, str, str]:
-        """Run ``cmd`` to its end: ``(exit code, stdout, stderr)`` (for the probe)."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            k = self.launch(spec, cmd, stdout=out, stderr=err)
-            try:
-                code = k.wait(timeout)
-            except subprocess.TimeoutExpired:
-                k.kill()
-                code = k.wait(10)
-            out.seek(0)
-            err.seek(0)
-            return code, out.read().decode(errors="replace"), err.read().decode(errors="replace")
-
-    def close(self) -> None:
-        try:
-            os.close(self._life)
-        except OSError:
-            pass
-        if self.proc.poll() is None:
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        import shutil
-        shutil.rmtree(self.folder, ignore_errors=True)

@@ -551,14 +551,14 @@ def probe(course_root: Path, limits: Limits | None = None, warm: bool | None = N
 def _probe_warm(sb: Sandbox, spec: dict, cmd: list[str], limits: Limits, uid: int | None, scratch: Path) -> str:
     """The probe again, from a fork server: "active", or why warm start is not used. A mechanism
     that the warm kernel lacks is marked unavailable in ``sb``."""
-    from . import forkserver
+    from . import warmstart
     try:
-        z = forkserver.Zygote()
-    except forkserver.Unavailable as e:
+        z = warmstart.Zygote()
+    except warmstart.Unavailable as e:
         return f"UNAVAILABLE ({e})"
     try:
         code, out, err = z.run(spec, cmd)
-    except forkserver.Unavailable as e:
+    except warmstart.Unavailable as e:
         return f"UNAVAILABLE ({e})"
     finally:
         z.close()

@@ -30,7 +30,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbgrader import utils as nbu
 
-from . import forkserver, guard, isolate, notebooks, verdict
+from . import guard, isolate, notebooks, verdict, warmstart
 from .jobs import CRASHED, GRADED, MALFORMED, TAMPERED, TIMED_OUT, Job, Result, TestOutcome
 from .notebooks import Executed, cell_failure, cell_ran, is_test_cell, nbgrader_meta
 from .sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, Flag, names_loaded, sanitize, scan
@@ -166,7 +166,7 @@ class Workspace:
     folder: Path  #: this submission's scratch folder (emptied before and after)
     log: Path  #: the kernel's stderr goes here
     sandbox: isolate.Sandbox  #: the mechanisms in force, with this slot's uid
-    warm: "forkserver.WarmStart | None" = None  #: this slot's fork servers, where kernels start warm
+    warm: "warmstart.WarmStart | None" = None  #: this slot's fork servers, where kernels start warm
 
 
 @dataclass
@@ -189,7 +189,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = super().format_kernel_cmd(extra_arguments) + ["--IPKernelApp.capture_fd_output=False"]
         return self.wrap_fn(cmd)
 
-    zygote: "forkserver.Zygote | None" = None  #: start the kernel from this fork server, else cold
+    zygote: "warmstart.Zygote | None" = None  #: start the kernel from this fork server, else cold
     started: str = "cold"  #: how the kernel started: "warm", "cold", or "cold (why the warm start failed)"
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
@@ -198,7 +198,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         spec, cmd = json.loads(kernel_cmd[3]), kernel_cmd[kernel_cmd.index("--") + 1:]
         try:
             proc = self.zygote.launch(spec, cmd, stdout=kw.get("stdout"), stderr=kw.get("stderr"))
-        except forkserver.Unavailable as e:
+        except warmstart.Unavailable as e:
             self.started = f"cold ({e})"
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         self.started = "warm"

@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_output
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
-from autograder import collect, forkserver, isolate, report, steps  # noqa: E402
+from autograder import collect, isolate, report, steps, warmstart  # noqa: E402
 from autograder.sanitize import HOSTILE, NOTE, REVIEW, STRUCTURE, master_notebook, sanitize, scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,13 +265,19 @@ def test_a_warm_kernel_without_namespaces_still_gets_its_limits_and_scratch_fold
     limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
     cmd = [sys.executable, "-c", code]
     spec = json.loads(isolate.kernel_argv(tmp_path / "s", cmd, limits, sb)[3])
-    z = forkserver.Zygote()
+    z = warmstart.Zygote()
     try:
         rc, out, err = z.run(spec, cmd)
     finally:
         z.close()
     assert rc == 0, err
     assert json.loads(out) == [str(tmp_path / "s" / "work"), 512 << 20, 1 << 20, [0, 1, 2]]
+
+
+def test_a_fork_server_of_another_version_of_the_grader_is_not_used(monkeypatch):
+    monkeypatch.setattr(warmstart, "VERSION", "an older checkout")
+    with pytest.raises(warmstart.Unavailable, match="another version"):
+        warmstart.Zygote()
 
 
 def test_sandboxed_python_cannot_see_the_course_when_namespaces_work(tmp_path):

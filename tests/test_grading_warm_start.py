@@ -1,4 +1,4 @@
-"""Warm start: kernels forked from a fork server keep every guarantee of a cold kernel.
+"""Warm start (autograder.warmstart, autograder.forkserver): forked kernels keep every guarantee of cold ones.
 
 A fork server imports the notebook's modules once and forks a child per kernel; each child
 enters the same sandbox, fresh. These tests start real fork servers and real sandboxed
@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "grading"))
 import fixture_course as fc  # noqa: E402
 
-from autograder import batch, forkserver, grading, isolate, steps  # noqa: E402
+from autograder import batch, grading, isolate, steps, warmstart  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def sandbox():
 
 @pytest.fixture
 def zygote():
-    z = forkserver.Zygote(("numpy",), ("course.engine",))
+    z = warmstart.Zygote(("numpy",), ("course.engine",))
     yield z
     z.close()
 
@@ -56,7 +56,7 @@ def _spec(tmp_path: Path, sb: isolate.Sandbox, cmd: list[str], withheld=()) -> d
                                           assignment="ps3")[3])
 
 
-def _run(z: forkserver.Zygote, tmp_path: Path, sb: isolate.Sandbox, code: str, withheld=()) -> dict:
+def _run(z: warmstart.Zygote, tmp_path: Path, sb: isolate.Sandbox, code: str, withheld=()) -> dict:
     cmd = [sys.executable, "-c", code]
     rc, out, err = z.run(_spec(tmp_path, sb, cmd, withheld), cmd)
     assert rc == 0, err
@@ -98,7 +98,7 @@ def test_a_warm_child_is_a_fresh_interpreter(zygote, sandbox, tmp_path):
 
 
 def test_a_withheld_module_is_never_preloaded_and_a_warm_kernel_meets_its_stub(sandbox, tmp_path):
-    z = forkserver.Zygote(("numpy", "course.nn", "course.engine"), ("course.engine",))
+    z = warmstart.Zygote(("numpy", "course.nn", "course.engine"), ("course.engine",))
     try:
         assert z.report["loaded"] == ["numpy"]
         assert set(z.report["failed"]) == {"course.nn", "course.engine"}  # course.nn imports course.engine
@@ -119,8 +119,8 @@ def test_the_preload_is_what_the_master_imports_but_hidden_and_withheld_modules(
         nbformat.v4.new_code_cell("from course_hidden.value_engine import check\nimport course.nn.deep"),
         nbformat.v4.new_code_cell("from . import relative\nimport autograder"),
         nbformat.v4.new_markdown_cell("import torch")])
-    got = forkserver.preload_for(nbformat.writes(nb), ("course.nn",))
-    assert got == forkserver.KERNEL_MODULES + ("numpy", "course.engine")
+    got = warmstart.preload_for(nbformat.writes(nb), ("course.nn",))
+    assert got == warmstart.KERNEL_MODULES + ("numpy", "course.engine")
 
 
 def test_two_warm_kernels_draw_different_random_numbers(zygote, sandbox, tmp_path):
@@ -147,7 +147,7 @@ def test_a_warm_kernel_dies_when_its_graders_end_closes(zygote, sandbox, tmp_pat
 
 
 def test_a_fork_server_exits_with_its_slot(tmp_path):
-    z = forkserver.Zygote()
+    z = warmstart.Zygote()
     os.close(z._life)  # what the slot's death does to the lifeline
     z.proc.wait(10)
     assert not z.folder.exists()  # it cleaned its socket folder on the way out
@@ -212,7 +212,7 @@ class _DeadServer:
     """A slot's fork servers where the server died between two submissions."""
 
     def __init__(self) -> None:
-        self.z = forkserver.Zygote()
+        self.z = warmstart.Zygote()
         self.z.proc.send_signal(signal.SIGKILL)
         self.z.proc.wait()
 
