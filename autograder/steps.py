@@ -238,6 +238,7 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
                                                  job.assignment)
     if ws.warm is not None and job.warm_start:
         km.zygote = ws.warm.get(job)
+        km.started = "cold" if km.zygote is not None else f"cold ({ws.warm.why})"
     km.write_connection_file()
     isolate.prepare_scratch(scratch, ws.sandbox)  # everything in it, the connection file too, is the kernel's
     try:

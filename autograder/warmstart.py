@@ -118,21 +118,29 @@ class WarmStart:
     """A grading slot's fork server: one at a time, for the assignment being graded (its
     preload and withheld modules); a job of another assignment replaces it."""
 
+    MAX_STARTS = 3  #: servers started per assignment before that slot's kernels all start cold
+
     def __init__(self, log: Path | None = None) -> None:
         self.log, self.zygote, self.why = log, None, ""
-        self.failed: set = set()
+        self.starts: dict[tuple, int] = {}
 
     def get(self, job) -> "Zygote | None":  # noqa: ANN001  (a jobs.Job)
-        """The fork server for ``job``, started if need be; None where none can start (why: ``self.why``)."""
+        """The fork server for ``job``, started if need be; None where none can start (why:
+        ``self.why``). A server that cannot start is not tried again for that assignment, nor
+        one that has died ``MAX_STARTS`` times."""
         key = (preload_for(job.master, job.withheld, job.run_slow), tuple(job.withheld))
         if self.zygote is not None and (self.zygote.key != key or not self.zygote.alive()):
             self.close()
-        if self.zygote is None and key not in self.failed:
+        if self.zygote is None:
+            if self.starts.get(key, 0) >= self.MAX_STARTS:
+                self.why = self.why or f"its fork server exited {self.MAX_STARTS} times"
+                return None
+            self.starts[key] = self.starts.get(key, 0) + 1
             try:
                 self.zygote = Zygote(*key, log=self.log)
-            except Unavailable as e:
-                self.failed.add(key)
-                self.why = str(e)
+            except (Unavailable, OSError) as e:
+                self.starts[key] = self.MAX_STARTS
+                self.why = f"no fork server: {e}"
         return self.zygote
 
     def close(self) -> None:

@@ -235,3 +235,23 @@ def test_a_dead_fork_server_costs_a_cold_start_not_the_submission(sandbox, tmp_p
         dead.z.close()
     assert res.started.startswith("cold (") and "exited" in res.started, res.started
     assert (res.status, res.score) == ("graded", res.max_score), res.flags
+
+
+def test_a_fork_server_that_keeps_dying_is_replaced_three_times_then_kernels_start_cold(tmp_path):
+    template = fc.cached_course(tmp_path)
+    master = (template / "source" / "ps1" / "ps1.ipynb").read_text()
+    job = grading.Job("dan", "ps1", "ps1.ipynb", b"", master, master, LIMITS)
+    warm = warmstart.WarmStart()
+    pids = []
+    try:
+        for _ in range(warmstart.WarmStart.MAX_STARTS):
+            z = warm.get(job)
+            assert z is not None and z.alive()
+            pids.append(z.proc.pid)
+            z.proc.send_signal(signal.SIGKILL)
+            z.proc.wait()
+        assert warm.get(job) is None
+        assert warm.why == f"its fork server exited {warmstart.WarmStart.MAX_STARTS} times"
+    finally:
+        warm.close()
+    assert len(set(pids)) == warmstart.WarmStart.MAX_STARTS
