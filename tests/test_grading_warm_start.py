@@ -156,12 +156,18 @@ def test_a_fork_server_exits_with_its_slot(tmp_path):
 def test_an_interrupt_reaches_a_warm_kernel(zygote, sandbox, tmp_path):
     code = ("import signal, sys, time\n"
             "signal.signal(signal.SIGINT, lambda *a: sys.exit(7))\n"
+            "print('ready', flush=True)\n"
             "time.sleep(600)")
     cmd = [sys.executable, "-c", code]
-    k = zygote.launch(_spec(tmp_path, sandbox, cmd), cmd)
-    time.sleep(0.5)
-    k.send_signal(signal.SIGINT)
-    assert k.wait(10) == 7
+    r, w = os.pipe()
+    try:
+        k = zygote.launch(_spec(tmp_path, sandbox, cmd), cmd, stdout=w)
+    finally:
+        os.close(w)
+    with os.fdopen(r, "rb") as out:
+        assert out.readline() == b"ready\n"  # its handler is in place
+        k.send_signal(signal.SIGINT)
+        assert k.wait(10) == 7
 
 
 # ------------------------------------------------------------------ through the whole pipeline
