@@ -152,28 +152,51 @@ def _leaked(withheld) -> list[str]:
 
 def _monitor(conn: socket.socket, spec: dict, cmd: list[str]) -> None:
     """The forked helper of one kernel: spawn it, report its pid and exit status, and kill it
-    when the grader's end of ``conn`` closes first."""
+    when the grader's end of ``conn`` closes first.
+
+    The kernel itself is killed, not only its parent: it is pid 1 of its namespace, so all it
+    started dies with it, even if it had not yet asked to die with its parent (a grader that
+    leaves at once would otherwise race that)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     waited, kernel = isolate.spawn(spec, cmd, start)
-    conn.sendall(json.dumps({"pid": kernel}).encode() + b"\n")
+    try:
+        conn.sendall(json.dumps({"pid": kernel}).encode() + b"\n")
+        gone = False
+    except OSError:
+        gone = True
     try:
         pidfd = os.pidfd_open(waited)
     except (AttributeError, OSError):
         pidfd = None
-    while True:
+    while not gone:
         ready = select.select([conn] + ([pidfd] if pidfd is not None else []), [], [], 0.2 if pidfd is None else None)[0]
         done, status = os.waitpid(waited, os.WNOHANG)
         if done:
             break
-        if conn in ready and not conn.recv(1):  # the grader is gone: so is the kernel
-            os.kill(waited, signal.SIGKILL)
-            done, status = os.waitpid(waited, 0)
-            break
+        gone = conn in ready and not conn.recv(1)  # the grader is gone: so is the kernel
+    if gone:
+        status = _kill(kernel, waited)
     try:
         conn.sendall(json.dumps({"status": status}).encode() + b"\n")
     except OSError:
         pass
     os._exit(0)
+
+
+def _kill(kernel: int, waited: int) -> int:
+    """Kill the kernel, let its parent (``waited``, which reaps it) exit, and return its status;
+    the parent is killed too if it lingers."""
+    try:
+        os.kill(kernel, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for _ in range(100):
+        done, status = os.waitpid(waited, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(waited, signal.SIGKILL)
+    return os.waitpid(waited, 0)[1]
 
 
 def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_path: list[str]) -> None:
