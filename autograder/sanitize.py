@@ -142,6 +142,10 @@ REVIEW_PATTERNS = [
     (r"\bsys\.(settrace|setprofile|_getframe|displayhook|excepthook)\b|\binspect\.(currentframe|stack)\b"
      r"|\bf_back\b|\bf_locals\b|\bf_globals\b", "inspects frames or sets interpreter hooks"),
     (r"\bctypes\b|\bcffi\b", "uses ctypes"),
+    # the checks of notebook 03 carry a whole backward pass of their own (they need one before
+    # the student's backward() works); a student cell has no honest use for it
+    (r"\bwalk_back\b|\bvalue_engine_probes\b",
+     "uses the checks' own backpropagation (walk_back): check backward() is the student's own"),
 ]
 
 #: helper modules whose attributes a student must not replace

@@ -151,6 +151,8 @@ def test_scan_flags_known_attacks_as_hostile(code, why):
     ("ip = get_ipython()\nip.run_line_magic('matplotlib', 'inline')", "uses the IPython shell"),
     ("class P:\n    def __bool__(self):\n        return True", "P.__bool__ returns a constant"),
     ("import sys, io\nsys.stdout = io.StringIO()", "replaces sys.stdout"),
+    ("from course.checks.value_engine_probes import walk_back\nclass Value:\n"
+     "    def backward(self):\n        walk_back(self)", "uses the checks' own backpropagation"),
 ])
 def test_scan_marks_what_only_suggests_a_look_for_review_not_hostile(code, why):
     flags = scan(nbformat.v4.new_notebook(cells=[new_code_cell(code)]))
