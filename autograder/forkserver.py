@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -31,11 +32,42 @@ from pathlib import Path
 
 from . import isolate
 
-NEVER = ("course_hidden", "autograder")  #: never preloaded, whatever a notebook imports
+HIDDEN = "course_hidden"  #: the hidden checks: never imported by a server
+NEVER = (HIDDEN, "autograder")  #: never preloaded, whatever a notebook imports
 #: the code a server and its grader must share (a checkout edited under a running grader
 #: gets cold starts, not a server that speaks another protocol)
 VERSION = hashlib.sha256(b"".join(Path(__file__).with_name(n).read_bytes()
                                   for n in ("forkserver.py", "isolate.py", "newroot.py"))).hexdigest()[:16]
+
+
+def send_line(conn: socket.socket, message: dict, fds: list[int] | None = None) -> None:
+    """Send one JSON line (with ``fds``: and these descriptors)."""
+    data = json.dumps(message).encode() + b"\n"
+    if fds:
+        socket.send_fds(conn, [data], fds)
+    else:
+        conn.sendall(data)
+
+
+class Lines:
+    """The JSON lines that arrive on a socket (``buf``: bytes already received)."""
+
+    def __init__(self, conn: socket.socket, buf: bytes = b"") -> None:
+        self.conn, self.buf, self.closed = conn, buf, False
+
+    def next(self, timeout: float | None = None) -> dict | None:
+        """The next message; None if none came within ``timeout`` (seconds between chunks) or
+        the other end closed (then ``closed``)."""
+        while b"\n" not in self.buf:
+            if self.closed or not select.select([self.conn], [], [], timeout)[0]:
+                return None
+            chunk = self.conn.recv(1 << 16)
+            if not chunk:
+                self.closed = True
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
 
 
 def is_under(name: str, prefixes) -> bool:
@@ -61,7 +93,6 @@ def _close_inherited() -> None:
 
 def _fresh_interpreter(env: dict[str, str], cwd: str) -> None:
     """What a new interpreter would have fresh: environment, path, import caches, seeds."""
-    import importlib.machinery
     import linecache
     import random
     os.environ.clear()
@@ -71,7 +102,6 @@ def _fresh_interpreter(env: dict[str, str], cwd: str) -> None:
     sys.path[:] = [cwd, *extra, *BASE_PATH]
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
-    importlib.machinery.PathFinder.invalidate_caches()
     linecache.clearcache()
     sys.dont_write_bytecode = True
     tempfile.tempdir = None
@@ -134,7 +164,7 @@ class _Refuse:
 
 def _preload(names, withheld) -> dict:
     t = time.monotonic()
-    sys.meta_path.insert(0, _Refuse(tuple(withheld) + NEVER[:1]))
+    sys.meta_path.insert(0, _Refuse(_refused(withheld)))
     loaded, failed = [], {}
     for name in names:
         try:
@@ -146,8 +176,14 @@ def _preload(names, withheld) -> dict:
             "threads": len(os.listdir("/proc/self/task"))}
 
 
+def _refused(withheld) -> tuple[str, ...]:
+    """What a server must never import: the withheld modules and the hidden checks."""
+    return (*withheld, HIDDEN)
+
+
 def _leaked(withheld) -> list[str]:
-    return [m for m in sys.modules if is_under(m, tuple(withheld) + NEVER[:1])]
+    """The refused modules that are loaded all the same (none, or the server must not fork)."""
+    return [m for m in sys.modules if is_under(m, _refused(withheld))]
 
 
 def _monitor(conn: socket.socket, spec: dict, cmd: list[str]) -> None:
@@ -160,7 +196,7 @@ def _monitor(conn: socket.socket, spec: dict, cmd: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     waited, kernel = isolate.spawn(spec, cmd, start)
     try:
-        conn.sendall(json.dumps({"pid": kernel}).encode() + b"\n")
+        send_line(conn, {"pid": kernel})
         gone = False
     except OSError:
         gone = True
@@ -177,7 +213,7 @@ def _monitor(conn: socket.socket, spec: dict, cmd: list[str]) -> None:
     if gone:
         status = _kill(kernel, waited)
     try:
-        conn.sendall(json.dumps({"status": status}).encode() + b"\n")
+        send_line(conn, {"status": status})
     except OSError:
         pass
     os._exit(0)
@@ -197,6 +233,16 @@ def _kill(kernel: int, waited: int) -> int:
         time.sleep(0.05)
     os.kill(waited, signal.SIGKILL)
     return os.waitpid(waited, 0)[1]
+
+
+def _request(conn: socket.socket) -> tuple[dict, list[int]]:
+    """One request: ``{"spec", "cmd"}`` and the kernel's stdin, stdout and stderr (raises
+    ValueError for a bad one; the descriptors received are returned either way)."""
+    msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+    req = Lines(conn, msg).next(timeout=10)
+    if req is None or len(fds) != 3:
+        raise ValueError(f"a bad request ({len(fds)} descriptors)" if req is not None else "a truncated request")
+    return req, fds
 
 
 def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_path: list[str]) -> None:
@@ -224,7 +270,6 @@ def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_
             except ChildProcessError:
                 break
         if lifeline in ready:  # the grading slot is gone
-            import shutil
             shutil.rmtree(os.path.dirname(path), ignore_errors=True)
             os._exit(0)
         if listener not in ready:
@@ -232,22 +277,14 @@ def serve(path: str, names: list[str], withheld: list[str], lifeline: int, base_
         conn, _ = listener.accept()
         fds: list[int] = []
         try:
-            conn.settimeout(10)
-            msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
-            while not msg.endswith(b"\n"):
-                more = conn.recv(1 << 20)
-                if not more:
-                    raise ValueError("a truncated request")
-                msg += more
-            conn.settimeout(None)
-            req = json.loads(msg.decode())
-            if len(fds) != 3 or _leaked(withheld):
-                raise ValueError("bad request" if len(fds) != 3 else "a withheld module was imported")
+            req, fds = _request(conn)
+            if _leaked(withheld):
+                raise ValueError("a withheld module was imported")
         except (OSError, ValueError) as e:
             for fd in fds:
                 os.close(fd)
             try:
-                conn.sendall(json.dumps({"error": str(e)}).encode() + b"\n")
+                send_line(conn, {"error": str(e)})
             except OSError:
                 pass
             conn.close()

@@ -18,6 +18,7 @@ import ast
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from . import isolate
-from .forkserver import NEVER, VERSION, is_under
+from .forkserver import NEVER, VERSION, Lines, is_under, send_line
 
 #: always preloaded: the kernel itself (what ``python -m ipykernel_launcher`` imports first)
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm", "ipykernel.debugger",
@@ -71,22 +72,21 @@ class WarmKernel:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, conn: socket.socket, pid: int) -> None:
-        self.conn, self.pid, self.returncode = conn, pid, None
-        self._buf = b""
+    def __init__(self, lines: Lines, pid: int) -> None:
+        self.lines, self.pid, self.returncode = lines, pid, None
+
+    @property
+    def conn(self) -> socket.socket:
+        """The connection to the kernel's monitor: closing it kills the kernel."""
+        return self.lines.conn
 
     def _read(self, timeout: float | None) -> None:
-        while self.returncode is None and b"\n" not in self._buf:
-            if not select.select([self.conn], [], [], timeout)[0]:
-                return
-            chunk = self.conn.recv(4096)
-            if not chunk:
+        if self.returncode is None:
+            msg = self.lines.next(timeout)
+            if msg is not None:
+                self.returncode = os.waitstatus_to_exitcode(msg["status"])
+            elif self.lines.closed:
                 self.returncode = -signal.SIGKILL  # the monitor died: so did its kernel
-                break
-            self._buf += chunk
-        if self.returncode is None and b"\n" in self._buf:
-            status = json.loads(self._buf.split(b"\n", 1)[0])["status"]
-            self.returncode = os.waitstatus_to_exitcode(status)
         if self.returncode is not None:
             self.conn.close()
 
@@ -211,20 +211,18 @@ class Zygote:
         try:
             conn.settimeout(30)
             conn.connect(self.path)
-            socket.send_fds(conn, [json.dumps({"spec": spec, "cmd": cmd}).encode() + b"\n"], fds)
-            buf = b""
-            while b"\n" not in buf:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    raise Unavailable("the fork server closed the connection")
-                buf += chunk
-            answer = json.loads(buf.split(b"\n", 1)[0])
+            send_line(conn, {"spec": spec, "cmd": cmd}, fds)
+            conn.settimeout(None)
+            lines = Lines(conn)
+            answer = lines.next(timeout=30)
+            if answer is None:
+                raise Unavailable("the fork server closed the connection" if lines.closed else "no answer in 30 s")
             if "pid" not in answer:
                 raise Unavailable(answer.get("error", "no pid"))
-            conn.settimeout(None)
-            kernel = WarmKernel(conn, int(answer["pid"]))
-            kernel._buf = buf.split(b"\n", 1)[1]
-            return kernel
+            return WarmKernel(lines, int(answer["pid"]))
+        except Unavailable:
+            conn.close()
+            raise
         except (OSError, ValueError) as e:
             conn.close()
             raise Unavailable(f"the fork server did not answer: {e}") from None
@@ -258,5 +256,4 @@ class Zygote:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
-        import shutil
         shutil.rmtree(self.folder, ignore_errors=True)
