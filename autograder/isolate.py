@@ -157,6 +157,12 @@ def kernel_argv(scratch: Path, kernel_cmd: list[str], limits: Limits, sandbox: S
     return [sys.executable, "-m", "autograder.isolate", json.dumps(spec), "--", *kernel_cmd]
 
 
+def split_argv(argv: list[str]) -> tuple[dict, list[str]]:
+    """The spec and the kernel's command of a :func:`kernel_argv` command line."""
+    sep = argv.index("--")
+    return json.loads(argv[sep - 1]), argv[sep + 1:]
+
+
 def sourceless_checks() -> Path:
     """The hidden checks compiled to bytecode only, in a folder to bind at CHECKS_MOUNT.
 
@@ -539,7 +545,7 @@ def probe(course_root: Path, limits: Limits | None = None, warm: bool | None = N
         if sb.namespaces:
             sb.mechanisms["namespaces"] = "active"
         if warm:
-            sb.warm_start = _probe_warm(sb, json.loads(argv[3]), cmd, limits, uid, tmp / "s")
+            sb.warm_start = _probe_warm(sb, split_argv(argv)[0], cmd, limits, uid, tmp / "s")
         return sb
     finally:
         srv.close()
@@ -571,7 +577,7 @@ def _probe_warm(sb: Sandbox, spec: dict, cmd: list[str], limits: Limits, uid: in
 
 
 def main(argv: list[str]) -> None:
-    _host_stage(json.loads(argv[0]), argv[argv.index("--") + 1:])
+    _host_stage(*split_argv(argv))
 
 
 if __name__ == "__main__":

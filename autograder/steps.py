@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import shutil
@@ -195,7 +194,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if self.zygote is None:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
-        spec, cmd = json.loads(kernel_cmd[3]), kernel_cmd[kernel_cmd.index("--") + 1:]
+        spec, cmd = isolate.split_argv(kernel_cmd)
         try:
             proc = self.zygote.launch(spec, cmd, stdout=kw.get("stdout"), stderr=kw.get("stderr"))
         except warmstart.Unavailable as e:
@@ -238,7 +237,8 @@ def execute(p: Plan, ws: Workspace, job: Job, timeout: float | None = None) -> E
                                                  job.assignment)
     if ws.warm is not None and job.warm_start:
         km.zygote = ws.warm.get(job)
-        km.started = "cold" if km.zygote is not None else f"cold ({ws.warm.why})"
+        if km.zygote is None:
+            km.started = f"cold ({ws.warm.why})"
     km.write_connection_file()
     isolate.prepare_scratch(scratch, ws.sandbox)  # everything in it, the connection file too, is the kernel's
     try:

@@ -266,7 +266,7 @@ def test_a_warm_kernel_without_namespaces_still_gets_its_limits_and_scratch_fold
             "sorted(int(fd) for fd in os.listdir('/proc/self/fd') if os.path.lexists('/proc/self/fd/' + fd))]))")
     limits = isolate.Limits(memory=512 << 20, fsize=1 << 20)
     cmd = [sys.executable, "-c", code]
-    spec = json.loads(isolate.kernel_argv(tmp_path / "s", cmd, limits, sb)[3])
+    spec, _cmd = isolate.split_argv(isolate.kernel_argv(tmp_path / "s", cmd, limits, sb))
     z = warmstart.Zygote()
     try:
         rc, out, err = z.run(spec, cmd)

@@ -52,8 +52,8 @@ def zygote():
 def _spec(tmp_path: Path, sb: isolate.Sandbox, cmd: list[str], withheld=()) -> dict:
     (tmp_path / "s" / "work").mkdir(parents=True, exist_ok=True)
     isolate.prepare_scratch(tmp_path / "s", sb)
-    return json.loads(isolate.kernel_argv(tmp_path / "s", cmd, isolate.Limits(), sb, withheld=withheld,
-                                          assignment="ps3")[3])
+    return isolate.split_argv(isolate.kernel_argv(tmp_path / "s", cmd, isolate.Limits(), sb, withheld=withheld,
+                                                  assignment="ps3"))[0]
 
 
 def _run(z: warmstart.Zygote, tmp_path: Path, sb: isolate.Sandbox, code: str, withheld=()) -> dict:
