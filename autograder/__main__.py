@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
 from . import release
 
@@ -90,15 +91,10 @@ def cmd_autograde(args: argparse.Namespace) -> int:
                                         require_isolation=args.require_isolation, run_slow=args.run_slow,
                                         scheduler=args.scheduler, engine=args.engine, resume=args.resume,
                                         warm_start=not args.cold_start)
-        counts: dict[str, int] = {}
-        for r in done:
-            counts[r.status] = counts.get(r.status, 0) + 1
+        counts = Counter(r.status for r in done)
         print(f"{a}: {len(done)} notebook(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
         print(f"isolation: {sandbox.summary()}")
-        starts: dict[str, int] = {}
-        for r in done:
-            if r.started:
-                starts[r.started] = starts.get(r.started, 0) + 1
+        starts = Counter(r.started for r in done if r.started)
         if starts:
             print("kernels started: " + ", ".join(f"{v} {k}" for k, v in sorted(starts.items())))
     return 0

@@ -25,9 +25,8 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Iterator
-
 from queue import Empty
+from typing import IO, Iterable, Iterator
 
 import nbformat
 import zmq

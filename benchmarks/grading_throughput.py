@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -203,14 +204,8 @@ def main() -> None:
 
         best = {k: min(v) for k, v in times.items()}
         rate = {k: 60 * n / t for k, t in best.items()}
-        statuses: dict[str, int] = {}
-        for res in results:
-            statuses[res.status] = statuses.get(res.status, 0) + 1
-        print(f"\nstatuses (pipeline): {statuses}")
-        starts: dict[str, int] = {}
-        for res in results:
-            starts[res.started] = starts.get(res.started, 0) + 1
-        print(f"kernels started (pool): {starts}")
+        print(f"\nstatuses (pipeline): {dict(Counter(r.status for r in results))}")
+        print(f"kernels started (pool): {dict(Counter(r.started for r in results))}")
         labels = {"plain": "plain nbgrader", "pool": f"pipeline, pool x{args.workers}",
                   "cold": "  same, cold starts", "dask": f"pipeline, Dask x{args.workers}"}
         for k in ("plain", "pool", "cold", "dask"):
