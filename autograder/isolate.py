@@ -76,7 +76,7 @@ class Sandbox:
     namespaces: bool = False  #: unshare works: fs hiding, no network, pid namespace
     uid: int | None = None  #: host uid kernels run as (root only), else None
     mechanisms: dict[str, str] = field(default_factory=dict)  #: name -> "active" or why not
-    #: kernels start from a fork server (:mod:`autograder.forkserver`): "active", "off" or why not;
+    #: kernels start from a fork server (:mod:`autograder.warmstart`): "active", "off" or why not;
     #: a speed-up, not a mechanism: each mechanism above holds for warm and cold kernels alike
     warm_start: str = "off"
 
@@ -484,7 +484,7 @@ def allowed_top(scratch: Path) -> set[str]:
 
 
 def warm_start_wanted() -> bool:
-    """Whether kernels start warm (:mod:`autograder.forkserver`): yes, unless
+    """Whether kernels start warm (:mod:`autograder.warmstart`): yes, unless
     ``AUTOGRADER_WARM_START=0`` (or a job says ``warm_start=False``)."""
     return os.environ.get("AUTOGRADER_WARM_START", "1") != "0"
 
@@ -510,9 +510,9 @@ def _verdicts(res: dict, limits: Limits, sb: Sandbox, uid: int | None, scratch: 
 
 
 def probe(course_root: Path, limits: Limits | None = None, warm: bool | None = None) -> Sandbox:
-    """Start a sandboxed Python as a kernel would be, cold and (``warm``, by default
-    :func:`warm_start_wanted`) from a fork server, and record what actually holds: a mechanism
-    is active only if it holds for both."""
+    """Start a sandboxed Python as a kernel would be, and record what actually holds; then
+    (``warm``, by default :func:`warm_start_wanted`) again from a fork server: warm starts are
+    used only if they hold every mechanism a cold start holds (:func:`warm_verdict`)."""
     limits = limits or Limits()
     warm = warm_start_wanted() if warm is None else warm
     uid, lock = claim_uid()
@@ -555,8 +555,8 @@ def probe(course_root: Path, limits: Limits | None = None, warm: bool | None = N
 
 
 def _probe_warm(sb: Sandbox, spec: dict, cmd: list[str], limits: Limits, uid: int | None, scratch: Path) -> str:
-    """The probe again, from a fork server: "active", or why warm start is not used. A mechanism
-    that the warm kernel lacks is marked unavailable in ``sb``."""
+    """The probe again, from a fork server: "active", or why warm start is not used
+    (:func:`warm_verdict`)."""
     from . import warmstart
     try:
         z = warmstart.Zygote()
@@ -570,10 +570,14 @@ def _probe_warm(sb: Sandbox, spec: dict, cmd: list[str], limits: Limits, uid: in
         z.close()
     if code != 0:
         return f"UNAVAILABLE (the probe failed: {(err.strip().splitlines() or ['no output'])[-1][:120]})"
-    for k, v in _verdicts(json.loads(out.strip().splitlines()[-1]), limits, sb, uid, scratch).items():
-        if v != "active" and sb.mechanisms.get(k) == "active":
-            sb.mechanisms[k] = v.replace("UNAVAILABLE (", "UNAVAILABLE (warm start: ", 1)
-    return "active"
+    return warm_verdict(sb.mechanisms, _verdicts(json.loads(out.strip().splitlines()[-1]), limits, sb, uid, scratch))
+
+
+def warm_verdict(cold: dict[str, str], warm: dict[str, str]) -> str:
+    """Whether kernels may start warm: "active" if warm kernels hold every mechanism that cold
+    ones hold, else why not (kernels then start cold, with everything the probe found)."""
+    lost = [k for k, v in warm.items() if v != "active" and cold.get(k) == "active"]
+    return "active" if not lost else f"UNAVAILABLE (warm kernels lack: {', '.join(lost)})"
 
 
 def main(argv: list[str]) -> None:

@@ -258,6 +258,14 @@ def test_the_probe_marks_a_kernel_that_holds_an_inherited_descriptor(tmp_path):
     assert leaky["no inherited descriptors"] == "UNAVAILABLE (the kernel holds ['socket:[4242]'])"
 
 
+def test_kernels_start_cold_where_warm_ones_lack_a_mechanism_that_cold_ones_hold():
+    cold = {"no network": "active", "disk quota": "UNAVAILABLE (no tmpfs)", "no inherited descriptors": "active"}
+    assert isolate.warm_verdict(cold, dict(cold)) == "active"
+    assert isolate.warm_verdict(cold, dict(cold, **{"disk quota": "UNAVAILABLE (no tmpfs)"})) == "active"
+    leaky = dict(cold, **{"no inherited descriptors": "UNAVAILABLE (the kernel holds ['socket:[1]'])"})
+    assert isolate.warm_verdict(cold, leaky) == "UNAVAILABLE (warm kernels lack: no inherited descriptors)"
+
+
 def test_a_warm_kernel_without_namespaces_still_gets_its_limits_and_scratch_folder(tmp_path):
     sb = isolate.Sandbox(namespaces=False, uid=None)
     (tmp_path / "s" / "work").mkdir(parents=True)
