@@ -15,6 +15,7 @@ raises :class:`Unavailable`, and the caller starts that kernel cold.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import select
@@ -54,7 +55,8 @@ def imported_modules(sources: list[str]) -> list[str]:
     return out
 
 
-def preload_for(master_json: str, withheld=(), run_slow: bool = False) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=8)  # asked once per submission; parsing a master takes tens of ms
+def preload_for(master_json: str, withheld: tuple[str, ...] = (), run_slow: bool = False) -> tuple[str, ...]:
     """What a fork server for this master notebook imports: the kernel's modules, then every
     module its code cells import (but for cells tagged ``slow``, which grading skips unless
     ``run_slow``: a module only they import would take memory from every kernel), never the
@@ -128,7 +130,7 @@ class WarmStart:
         """The fork server for ``job``, started if need be; None where none can start (why:
         ``self.why``). A server that cannot start is not tried again for that assignment, nor
         one that has died ``MAX_STARTS`` times."""
-        key = (preload_for(job.master, job.withheld, job.run_slow), tuple(job.withheld))
+        key = (preload_for(job.master, tuple(job.withheld), job.run_slow), tuple(job.withheld))
         if self.zygote is not None and (self.zygote.key != key or not self.zygote.alive()):
             self.close()
         if self.zygote is None:
